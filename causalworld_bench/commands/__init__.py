@@ -1,0 +1,1 @@
+"""Subcommands of the ``causalworld-bench`` CLI, one module each."""
