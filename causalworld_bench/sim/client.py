@@ -83,6 +83,18 @@ class Sim:
         body = self.client.createMultiBody(mass, shape, visual, list(position), list(orientation))
         return self._register(name, body, mass)
 
+    def add_marker(
+        self,
+        name: str,
+        half_extents: Sequence[float],
+        position: Sequence[float] = (0, 0, 0),
+        rgba: Sequence[float] = (0.1, 0.1, 0.1, 1),
+    ) -> int:
+        """A visual-only box (no collision shape): a line or label that cannot touch the physics."""
+        visual = self.client.createVisualShape(pb.GEOM_BOX, halfExtents=list(half_extents), rgbaColor=rgba)
+        body = self.client.createMultiBody(0, -1, visual, list(position))
+        return self._register(name, body, 0.0)
+
     def add_sphere(
         self,
         name: str,

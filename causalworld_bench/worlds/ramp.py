@@ -97,7 +97,7 @@ class Ramp(World):
         sim.add_plane()
         sim.add_box("ramp", (RAMP_LENGTH / 2, 0.1, RAMP_HALF_THICKNESS), 0.0, rgba=(0.55, 0.45, 0.35, 1))
         sim.add_sphere("ball", RADIUS, MASS[0])
-        sim.add_box("target", (0.005, 0.12, 0.001), 0.0, rgba=(0.1, 0.1, 0.1, 1))
+        sim.add_marker("target", (0.005, 0.12, 0.001))
 
     def setup(self, sim: Sim, props: Mapping[str, float], params: Mapping[str, float]) -> None:
         theta = math.radians(props["ramp_angle"])
