@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from causalworld_bench.worlds import list_worlds, make_world
+from causalworld_bench.worlds import describe, list_worlds
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -13,29 +13,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("names", nargs="*", help="worlds to show (default: all)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run)
-
-
-def describe(name: str) -> dict:
-    """A plain-data description of one world: variables, edges, task parameters."""
-    world = make_world(name)
-    return {
-        "name": world.name,
-        "description": world.description,
-        "variables": [
-            {
-                "name": v.name, "kind": v.kind, "type": v.vtype, "unit": v.unit,
-                "space_a": list(v.space_a), "space_b": list(v.space_b) if v.space_b else None,
-                "observed": v.observed, "intervenable": v.intervenable, "target": v.is_target,
-                "tolerance": v.tolerance, "categories": list(v.categories), "description": v.description,
-            }
-            for v in world.variables
-        ],
-        "edges": [[a, b] for a in world.names for b in world.graph.children(a)],
-        "task_params": [
-            {"name": p.name, "low": p.low, "high": p.high, "unit": p.unit, "description": p.description}
-            for p in world.task_params
-        ],
-    }
 
 
 def run(args: argparse.Namespace) -> int:
