@@ -131,6 +131,14 @@ class Sim:
         return state
 
     def restore(self, state: int) -> None:
+        """Restore a saved state with no memory of earlier episodes.
+
+        ``restoreState`` alone keeps the contact manifolds (and their warm-start impulses) of the
+        previous episode, so an episode would depend on the one before it. Parking every dynamic
+        body far apart and running collision detection empties those manifolds first."""
+        for i, body in enumerate(self._dynamic):
+            self.client.resetBasePositionAndOrientation(body, [1000.0 + 10.0 * i, 0.0, 1000.0], [0, 0, 0, 1])
+        self.client.performCollisionDetection()
         self.client.restoreState(stateId=state)
 
     def set_dynamics(self, name: str, **kwargs: float) -> None:
