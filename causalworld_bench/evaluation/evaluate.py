@@ -3,6 +3,8 @@ task at every shot count, recompute every score from the answers, and add graph 
 
 from __future__ import annotations
 
+import os
+import platform
 import sys
 import time
 from collections.abc import Sequence
@@ -18,6 +20,9 @@ from causalworld_bench.evaluation.metrics import headline, score_predictions
 from causalworld_bench.evaluation.predict import run_predictions
 from causalworld_bench.tasks import TRAIN, observed_properties, outcome_names
 from causalworld_bench.worlds import make_world
+
+SUBMISSION_FORMAT = "causalworld-bench-submission"
+SUBMISSION_VERSION = 1
 
 
 def meta_train(agent: Agent, suite_path: str | Path, progress: bool = True) -> tuple[float, object]:
@@ -75,19 +80,27 @@ def evaluate(
         scores = score_predictions(preds.values, suite, shots)
     n_calls = sum(len(v) for v in preds.values.values())
     return {
+        "format": SUBMISSION_FORMAT,
+        "format_version": SUBMISSION_VERSION,
         "agent": agent_name(agent),
+        "agent_version": str(getattr(agent, "version", "0")),
         **info,
         "shots": list(shots),
         "package_version": __version__,
         "command": " ".join(sys.argv),
-        "predictions": {tid: {str(k): v for k, v in by.items()} for tid, by in preds.values.items()},
+        "seeds": getattr(agent, "seed", None),
+        "predictions": {
+            tid: {str(k): [x if np.isfinite(x) else None for x in v] for k, v in by.items()}
+            for tid, by in preds.values.items()
+        },
         "errors": preds.errors,
         "scores": scores["rows"],
         "summary": scores["summary"],
         "headline": headline(scores["summary"], info["headline_shots"]) if info["headline_shots"] in shots else {},
         "graphs": graph_metrics(agent, info["worlds"]),
-        "timing": {"meta_train_s": train_s, "predict_s": preds.seconds,
-                   "predict_ms_per_task": 1000 * preds.seconds / max(n_calls, 1),
-                   "workers": workers, "backend": backend},
+        "compute": {"meta_train_s": train_s, "predict_s": preds.seconds,
+                    "predict_ms_per_task": 1000 * preds.seconds / max(n_calls, 1),
+                    "workers": workers, "backend": backend, "cpu": platform.processor() or platform.machine(),
+                    "cpu_count": os.cpu_count()},
         "history": history if isinstance(history, (list, dict)) else None,
     }

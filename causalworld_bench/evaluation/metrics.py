@@ -43,9 +43,9 @@ def score_predictions(
         for task in suite.tasks(split=split):
             if task.answers is None:
                 raise ValueError(f"{suite.path} has no answers for {task.task_id}: cannot score")
-            by_shots = predictions.get(task.task_id, {})
+            by_shots = {int(k): v for k, v in predictions.get(task.task_id, {}).items()}
             for k in shots:
-                pred = np.asarray(by_shots.get(k, [math.nan] * task.n_queries), dtype=np.float64)
+                pred = np.array(by_shots.get(k, [None] * task.n_queries), dtype=np.float64)  # None -> NaN
                 hits = correct(pred, task.answers, task.target_type, task.tolerance)
                 key = (task.world, task.family, task.split, k)
                 cells.setdefault(key, []).extend(bool(h) for h in hits)
