@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 #: subcommand name -> module in causalworld_bench.commands defining ``add_parser(subparsers)``
 #: (which registers the subparser and sets ``func`` to a handler taking the parsed args).
-COMMANDS = ("worlds",)
+COMMANDS = ("run", "worlds", "generate", "evaluate", "show", "docs", "leaderboard")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -102,6 +102,16 @@ class SCM(abc.ABC):
     def targets(self) -> tuple[str, ...]:
         return tuple(v.name for v in self.variables if v.is_target)
 
+    def confounded_with(self, target: str) -> tuple[str, ...]:
+        """Intervenable variables that share a latent common cause with ``target``: their observational
+        association with it is (partly) spurious, and an intervention on them breaks it."""
+        target_anc = self.graph.ancestors(target)
+        return tuple(
+            v.name for v in self.variables
+            if v.intervenable and v.name != target
+            and any(not self._vars[a].observed and a in target_anc for a in self.graph.ancestors(v.name))
+        )
+
     # -- task parameters -------------------------------------------------------------------------
     def sample_task_params(self, rng: np.random.Generator) -> dict[str, float]:
         """Draw one task's hidden mechanism constants uniformly from their declared ranges."""

@@ -8,6 +8,7 @@ so interventions break the confounding that observational samples carry.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +53,20 @@ def intervention_value(world: World, name: str, space: Space, rng: np.random.Gen
     return float(rng.uniform(lo, hi))
 
 
+#: how often an intervention task targets a variable confounded with its target (when it has one)
+CONFOUNDED_SHARE = 2 / 3
+
+
+def choose_intervention(world: World, target: str, candidates: Sequence[str], rng: np.random.Generator) -> str:
+    """Pick the intervened variable: a variable confounded with the target (sharing a latent cause)
+    with probability ``CONFOUNDED_SHARE``, otherwise one of the others; uniform within each group."""
+    confounded = [v for v in candidates if v in world.confounded_with(target)]
+    others = [v for v in candidates if v not in confounded]
+    pick_confounded = bool(confounded) and (not others or rng.random() < CONFOUNDED_SHARE)
+    group = confounded if pick_confounded else others
+    return str(group[int(rng.integers(len(group)))])
+
+
 def make_task(world: World, spec: TaskSpec, obs_mode: ObsMode) -> Task:
     """Generate one task (with answers) of ``world`` as ``spec`` describes."""
     if world.name != spec.world:
@@ -59,7 +74,7 @@ def make_task(world: World, spec: TaskSpec, obs_mode: ObsMode) -> Task:
     rng = spec.rng()
     params = world.sample_task_params(rng)
     target = str(rng.choice(world.targets))
-    do_var = str(rng.choice(spec.do_variables)) if spec.family != "prediction" else None
+    do_var = choose_intervention(world, target, spec.do_variables, rng) if spec.family != "prediction" else None
     seeds = rng.integers(0, MAX_EPISODE_SEED, size=spec.n_support + spec.n_queries)
     outcomes = outcome_names(world)
 
