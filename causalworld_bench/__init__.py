@@ -2,7 +2,8 @@
 and leaderboards."""
 
 from causalworld_bench.worlds import list_worlds, make_world
+from causalworld_bench.envs import ENV_IDS  # registers the gymnasium environments
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "list_worlds", "make_world"]
+__all__ = ["ENV_IDS", "__version__", "list_worlds", "make_world"]

@@ -15,11 +15,10 @@ import numpy as np
 from causalworld_bench import __version__
 from causalworld_bench.agents import Agent, agent_name
 from causalworld_bench.data import load_suite
-from causalworld_bench.evaluation.graph_metrics import observed_graph, sid, shd
+from causalworld_bench.evaluation.graph_metrics import score_graph
 from causalworld_bench.evaluation.metrics import headline, score_predictions
 from causalworld_bench.evaluation.predict import run_predictions
-from causalworld_bench.tasks import TRAIN, observed_properties, outcome_names
-from causalworld_bench.worlds import make_world
+from causalworld_bench.tasks import TRAIN
 
 SUBMISSION_FORMAT = "causalworld-bench-submission"
 SUBMISSION_VERSION = 1
@@ -45,15 +44,8 @@ def graph_metrics(agent: Agent, worlds: Sequence[str]) -> dict:
     out = {}
     for name in worlds:
         est = get(name)
-        if est is None:
-            continue
-        world = make_world(name)
-        nodes = observed_properties(world) + outcome_names(world)
-        truth = observed_graph(world.graph, nodes)
-        est = np.asarray(est, dtype=bool)
-        out[name] = {"nodes": list(nodes), "adjacency": est.astype(int).tolist(),
-                     "shd": shd(est, truth), "sid": sid(est, truth)}
-        world.close()
+        if est is not None:
+            out[name] = score_graph(name, np.asarray(est, dtype=bool).astype(int).tolist())
     return out
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from causalworld_bench.scm import CausalGraph
+from causalworld_bench.tasks import observed_properties, outcome_names
+from causalworld_bench.worlds import make_world
 
 
 def observed_graph(graph: CausalGraph, observed: tuple[str, ...]) -> np.ndarray:
@@ -46,3 +48,16 @@ def sid(estimate: np.ndarray, truth: np.ndarray) -> int | None:
         return None
     a, b = np.asarray(estimate, dtype=np.int8), np.asarray(truth, dtype=np.int8)
     return int(gadjid.sid(b, a, edge_direction="from row to column")[1])
+
+
+def score_graph(world_name: str, adjacency: list) -> dict:
+    """Check an agent's adjacency over the world's observed variables (properties then outcomes)
+    and score it against the truth: SHD always, SID when gadjid is installed."""
+    world = make_world(world_name)
+    nodes = observed_properties(world) + outcome_names(world)
+    truth = observed_graph(world.graph, nodes)
+    est = np.asarray(adjacency)
+    if est.shape != truth.shape or not np.isin(est, (0, 1)).all():
+        raise ValueError(f"{world_name}: a graph must be a {len(nodes)}x{len(nodes)} 0/1 matrix over {list(nodes)}")
+    est = est.astype(bool)
+    return {"nodes": list(nodes), "adjacency": est.astype(int).tolist(), "shd": shd(est, truth), "sid": sid(est, truth)}

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from causalworld_bench.data import load_suite
 from causalworld_bench.evaluation.metrics import headline, score_predictions
-from causalworld_bench.leaderboard.submission import IGNORED, read_submission, validate_submission
+from causalworld_bench.evaluation.graph_metrics import score_graph
+from causalworld_bench.leaderboard.submission import IGNORED, SubmissionError, read_submission, validate_submission
 
 DEFAULT_DIR = Path("leaderboards")
 
@@ -55,9 +56,21 @@ def submit(submission_path: str | Path, suite_path: str | Path, root: str | Path
         scores = score_predictions(data["predictions"], suite, shots)
         track = track_name(suite.name, suite.obs_mode)
         head = headline(scores["summary"], suite.headline_shots)
+        headline_shots = suite.headline_shots
+        graphs = {}
+        for world, graph in data.get("graphs", {}).items():
+            if world not in suite.worlds or not isinstance(graph, dict) or "adjacency" not in graph:
+                raise SubmissionError(f"graphs[{world!r}] must be an object with an adjacency for a suite world")
+            try:
+                graphs[world] = score_graph(world, graph["adjacency"])  # submitted SHD/SID are ignored
+            except (ValueError, TypeError) as exc:
+                raise SubmissionError(f"graphs[{world!r}]: {exc}") from None
     entry = {k: v for k, v in data.items() if k not in IGNORED}
-    entry.update({"track": track, "scores": scores["rows"], "summary": scores["summary"], "headline": head})
+    entry.update({"track": track, "scores": scores["rows"], "summary": scores["summary"], "headline": head,
+                  "headline_shots": headline_shots, "graphs": graphs})
     path = Path(root) / track / f"{_slug(data['agent'])}.json"
+    if path.exists() and json.loads(path.read_text(encoding="utf-8")).get("agent") != data["agent"]:
+        raise SubmissionError(f"{path} belongs to another agent whose name maps to the same file; rename yours")
     write_json_atomic(path, entry)
     return path
 

@@ -44,9 +44,11 @@ def read_submission(path: str | Path) -> dict:
     if size > MAX_BYTES:
         raise SubmissionError(f"{path}: {size} bytes is over the {MAX_BYTES} byte limit")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SubmissionError(f"{path}: not valid JSON: {exc}") from None
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_reject_constant, parse_float=_finite)
+    except SubmissionError as exc:
+        raise SubmissionError(f"{path}: {exc}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise SubmissionError(f"{path}: not valid JSON: {type(exc).__name__}: {exc}") from None
     if not isinstance(data, dict):
         raise SubmissionError(f"{path}: the top level must be a JSON object")
     return data
@@ -54,6 +56,13 @@ def read_submission(path: str | Path) -> dict:
 
 def _reject_constant(name: str) -> float:
     raise SubmissionError(f"non-finite number {name} in submission")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise SubmissionError(f"number {text[:20]} overflows to {value}")
+    return value
 
 
 def validate_submission(data: dict, suite: Suite) -> None:
@@ -102,5 +111,15 @@ def validate_submission(data: dict, suite: Suite) -> None:
                 if v is None:  # evaluate() writes null where the agent failed; it needs a recorded error
                     if f"{tid}@{k}" not in data.get("errors", {}):
                         raise SubmissionError(f"task {tid} @ {k} shots: null prediction without a recorded error")
-                elif isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                    raise SubmissionError(f"task {tid} @ {k} shots: {v!r} is not a finite number")
+                elif isinstance(v, bool) or not isinstance(v, (int, float)) or not _is_finite(v):
+                    raise SubmissionError(f"task {tid} @ {k} shots: {str(v)[:40]} is not a finite number")
+    for key, err in data.get("errors", {}).items():
+        if not isinstance(err, str):
+            raise SubmissionError(f"errors[{key!r}] must be a string")
+
+
+def _is_finite(v: int | float) -> bool:
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # an integer too large for a float
+        return False
