@@ -71,7 +71,7 @@ def test_bad_space(world, params):
 
 def test_sim_detects_nan_state():
     with Sim() as sim:
-        sim.add_plane()
+        sim.add_floor()
         sim.add_sphere("ball", 0.05, 1.0, position=(0, 0, 0.05))
         sim.set_velocity("ball", (math.nan, 0, 0))
         with pytest.raises(PhysicsBlowUpError, match="ball"):

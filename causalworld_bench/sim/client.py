@@ -62,12 +62,16 @@ class Sim:
         self.bodies[name] = body
         if mass > 0:
             self._dynamic.append(body)
+            # a sleeping flag is not part of a saved state: never let bodies fall asleep
+            self.client.changeDynamics(body, -1, activationState=pb.ACTIVATION_STATE_DISABLE_SLEEPING)
         return body
 
-    def add_plane(self, name: str = "floor", rgba: Sequence[float] = (0.85, 0.85, 0.85, 1)) -> int:
-        shape = self.client.createCollisionShape(pb.GEOM_PLANE)
-        visual = self.client.createVisualShape(pb.GEOM_BOX, halfExtents=[5, 5, 0.001], rgbaColor=rgba)
-        return self._register(name, self.client.createMultiBody(0, shape, visual), 0.0)
+    def add_floor(
+        self, name: str = "floor", half_size: float = 3.0, rgba: Sequence[float] = (0.85, 0.85, 0.85, 1)
+    ) -> int:
+        """A static floor whose top face is z = 0: a finite box, not an infinite plane, because the
+        plane's broadphase pairs keep contact history across :meth:`restore`."""
+        return self.add_box(name, (half_size, half_size, 0.05), 0.0, (0.0, 0.0, -0.05), rgba=rgba)
 
     def add_box(
         self,

@@ -48,3 +48,12 @@ def proxy(table: Sequence[float], spread: float):
         return float(table[int(cat)]) + spread * (float(u[0]) - 0.5)
 
     return fn
+
+
+def jittered(table: Sequence[float], spread: float, parent: str = "material"):
+    """Equation ``table[parent] * (1 +- spread/2)``: a per-category value with a little unobserved noise."""
+
+    def fn(parents, u: np.ndarray, _space: Space) -> float:
+        return float(table[int(parents[parent])]) * (1.0 + spread * (float(u[0]) - 0.5))
+
+    return fn

@@ -16,7 +16,7 @@ import numpy as np
 from causalworld_bench.scm import Equation, TaskParam, Variable
 from causalworld_bench.sim import Sim
 from causalworld_bench.worlds.base import Camera, World
-from causalworld_bench.worlds.common import category, hue_rgba, proxy, root, uniform
+from causalworld_bench.worlds.common import hue_rgba, jittered, proxy, root
 
 MATERIALS = ("rubber", "wood", "steel", "cork")  # cork only in space B
 HUE = (0.05, 0.2, 0.55, 0.87)
@@ -50,18 +50,6 @@ VARIABLES = (
 _V = {v.name: v for v in VARIABLES}
 
 
-def _material(_p, u: np.ndarray, space: str) -> int:
-    lo, hi = _V["material"].space(space)
-    return category(u[0], int(lo), int(hi))
-
-
-def _jittered(table: tuple[float, ...], spread: float):
-    def fn(parents: Mapping[str, float], u: np.ndarray, _space: str) -> float:
-        return table[int(parents["material"])] * (1.0 + spread * (float(u[0]) - 0.5))
-
-    return fn
-
-
 class Ramp(World):
     name = "ramp"
     description = (
@@ -70,10 +58,10 @@ class Ramp(World):
     )
     variables = VARIABLES
     equations = {
-        "material": Equation((), _material),
+        "material": Equation((), root(_V["material"])),
         "ball_hue": Equation(("material",), proxy(HUE, 0.08)),
-        "ball_mass": Equation(("material",), _jittered(MASS, 0.2)),
-        "rolling_resistance": Equation(("material",), _jittered(ROLLING, 0.1)),
+        "ball_mass": Equation(("material",), jittered(MASS, 0.2)),
+        "rolling_resistance": Equation(("material",), jittered(ROLLING, 0.1)),
         "ramp_angle": Equation((), root(_V["ramp_angle"])),
         "release_distance": Equation((), root(_V["release_distance"])),
         "target_distance": Equation((), root(_V["target_distance"])),
@@ -94,7 +82,7 @@ class Ramp(World):
     max_steps = 1200
 
     def build_scene(self, sim: Sim) -> None:
-        sim.add_plane()
+        sim.add_floor()
         sim.add_box("ramp", (RAMP_LENGTH / 2, 0.1, RAMP_HALF_THICKNESS), 0.0, rgba=(0.55, 0.45, 0.35, 1))
         sim.add_sphere("ball", RADIUS, MASS[0])
         sim.add_marker("target", (0.005, 0.12, 0.001))

@@ -26,7 +26,7 @@ import pybullet as pb
 from causalworld_bench.scm import Equation, TaskParam, Variable
 from causalworld_bench.sim import Sim
 from causalworld_bench.worlds.base import Camera, World
-from causalworld_bench.worlds.common import category, hue_rgba, proxy, root
+from causalworld_bench.worlds.common import hue_rgba, jittered, proxy, root
 
 MATERIALS = ("wood", "granite", "steel", "lead")  # lead only in space B
 HUE = (0.07, 0.32, 0.6, 0.85)
@@ -69,15 +69,6 @@ VARIABLES = (
 _V = {v.name: v for v in VARIABLES}
 
 
-def _material(_p: Mapping[str, float], u: np.ndarray, space: str) -> int:
-    lo, hi = _V["material"].space(space)
-    return category(u[0], int(lo), int(hi))
-
-
-def _mass(parents: Mapping[str, float], u: np.ndarray, _space: str) -> float:
-    return MASS[int(parents["material"])] * (1.0 + MASS_JITTER * (float(u[0]) - 0.5))
-
-
 def _rotate_y(beta: float, x: float, z: float) -> tuple[float, float, float]:
     """The point (x, 0, z) of the stand's frame, turned by ``beta`` rad about the hinge's y axis."""
     c, s = math.cos(beta), math.sin(beta)
@@ -92,10 +83,10 @@ class Seesaw(World):
     )
     variables = VARIABLES
     equations = {
-        "material": Equation((), _material),
+        "material": Equation((), root(_V["material"])),
         "mystery_hue": Equation(("material",), proxy(HUE, 0.1)),
         "mystery_gloss": Equation(("material",), proxy(GLOSS, 0.1)),
-        "mystery_mass": Equation(("material",), _mass),
+        "mystery_mass": Equation(("material",), jittered(MASS, MASS_JITTER)),
         "mystery_position": Equation((), root(_V["mystery_position"])),
         "weight_mass": Equation((), root(_V["weight_mass"])),
         "weight_position": Equation((), root(_V["weight_position"])),
@@ -115,7 +106,7 @@ class Seesaw(World):
     min_steps = 120  # the scene starts at rest: let a small torque get the beam moving first
 
     def build_scene(self, sim: Sim) -> None:
-        sim.add_plane()
+        sim.add_floor()
         c = sim.client
         stand = c.createVisualShape(pb.GEOM_BOX, halfExtents=[0.03, 0.05, PIVOT_HEIGHT / 2],
                                     rgbaColor=[0.25, 0.25, 0.28, 1], visualFramePosition=[0, 0, -PIVOT_HEIGHT / 2])
