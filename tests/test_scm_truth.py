@@ -133,3 +133,14 @@ def test_sample_batch_dtypes(world, params, seeds):
     batch = world.sample_batch(params, seeds)
     for v in world.variables:
         assert batch[v.name].dtype == (np.int64 if v.discrete else np.float64)
+
+
+def test_episodes_do_not_depend_on_history(world, params):
+    """An episode after any other episodes equals the same episode in a brand-new world."""
+    fresh = make_world(world.name)
+    rng = np.random.default_rng(11)
+    for s in range(20):
+        other = world.variable(world.intervenable[int(rng.integers(len(world.intervenable)))])
+        world.sample(params, int(rng.integers(1000, 2000)), {other.name: float(rng.uniform(*other.space_a))})
+        assert world.sample(params, s) == fresh.sample(params, s)
+        fresh.close()

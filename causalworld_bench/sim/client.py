@@ -138,12 +138,19 @@ class Sim:
         """Restore a saved state with no memory of earlier episodes.
 
         ``restoreState`` alone keeps the contact manifolds (and their warm-start impulses) of the
-        previous episode, so an episode would depend on the one before it. Parking every dynamic
-        body far apart and running collision detection empties those manifolds first."""
-        for i, body in enumerate(self._dynamic):
-            self.client.resetBasePositionAndOrientation(body, [1000.0 + 10.0 * i, 0.0, 1000.0], [0, 0, 0, 1])
+        previous episode, and Bullet's broadphase drops stale pairs only a few at a time, so an
+        episode could depend on the one before it. Switching the dynamic bodies' collisions off
+        for one detection pass removes all their pairs first."""
+        for body in self._dynamic:
+            self.client.setCollisionFilterGroupMask(body, -1, 0, 0)
         self.client.performCollisionDetection()
+        for body in self._dynamic:  # Bullet's defaults: default group, collides with everything
+            self.client.setCollisionFilterGroupMask(body, -1, 1, -1)
         self.client.restoreState(stateId=state)
+
+    def set_engine(self, **kwargs: float) -> None:
+        """Physics engine parameters (``pybullet.setPhysicsEngineParameter`` keywords)."""
+        self.client.setPhysicsEngineParameter(**kwargs)
 
     def set_dynamics(self, name: str, **kwargs: float) -> None:
         """Change mass, friction, restitution, ... of a body (``pybullet.changeDynamics`` keywords)."""

@@ -54,7 +54,7 @@ def intervention_value(world: World, name: str, space: Space, rng: np.random.Gen
 
 
 #: how often an intervention task targets a variable confounded with its target (when it has one)
-CONFOUNDED_SHARE = 2 / 3
+CONFOUNDED_SHARE = 3 / 4
 
 
 def choose_intervention(world: World, target: str, candidates: Sequence[str], rng: np.random.Generator) -> str:

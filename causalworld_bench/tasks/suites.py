@@ -17,7 +17,8 @@ TRAIN = "train"
 TEST_A = "test_a"
 #: Out-of-distribution test tasks: support from space A, queries and intervention values from space B.
 TEST_B = "test_b"
-#: Interventions on the one variable per world that no meta-training task intervenes on (space A).
+#: Interventions on the one variable per world that no meta-training task intervenes on (space A);
+#: it is a plain cause (confounded with no target), see :meth:`SuiteSpec.heldout_variable`.
 TEST_HELDOUT = "test_heldout"
 TEST_SPLITS = (TEST_A, TEST_B, TEST_HELDOUT)
 SPLITS = (TRAIN, *TEST_SPLITS)
@@ -46,9 +47,12 @@ class SuiteSpec:
         return asdict(self)
 
     def heldout_variable(self, world: World) -> str:
-        """The intervenable variable of ``world`` reserved for the held-out-interventions split."""
+        """The intervenable variable of ``world`` reserved for the held-out-interventions split: one
+        confounded with no target (a plain cause), so the confounded ones stay in training and test_a."""
+        confounded = {v for t in world.targets for v in world.confounded_with(t)}
+        candidates = [v for v in world.intervenable if v not in confounded]
         rng = np.random.default_rng([self.seed, zlib.crc32(world.name.encode())])
-        return str(world.intervenable[int(rng.integers(len(world.intervenable)))])
+        return str(candidates[int(rng.integers(len(candidates)))])
 
     def task_specs(self, world: World) -> list[TaskSpec]:
         """Every task of ``world`` in this suite, in storage order."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from causalworld_bench.scm import SCM, Space
-from causalworld_bench.sim import Sim
+from causalworld_bench.sim import PhysicsBlowUpError, Sim
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,11 @@ class World(SCM):
 
     def _simulate(self, props: Mapping[str, float], params: Mapping[str, float]) -> dict[str, float]:
         sim = self._reset_episode(props, params)
-        self.last_steps = sim.step_until_rest(self.max_steps, min_steps=self.min_steps)
+        try:
+            self.last_steps = sim.step_until_rest(self.max_steps, min_steps=self.min_steps)
+        except PhysicsBlowUpError:
+            self.close()  # a body that held a NaN stays broken after a restore: rebuild next time
+            raise
         return self.measure(sim, props, params)
 
     # -- observations ----------------------------------------------------------------------------

@@ -7,10 +7,10 @@ left arm, the calibrated weight (whose mass is written on it) on the right arm; 
 measured from the hinge. The outcomes are the beam's settled tilt as read against the stand
 (positive when the mystery block's end dips) and whether the mystery block's end is down.
 
-Confounding: the mystery block's latent ``material`` sets its latent mass and also its paint colour
-(``mystery_hue``) and surface gloss (``mystery_gloss``). Hue and gloss predict the tilt well in
-observational data, only because they reveal the material; they are paintable, and under
-``do(mystery_hue)`` or ``do(mystery_gloss)`` the tilt does not change. The true causes are the two
+Confounding: the mystery block's latent ``material`` sets its latent mass and surface gloss
+(``mystery_gloss``, rendered as brightness) and also its paint colour (``mystery_hue``, observed).
+The hue predicts the tilt well in observational data, only because it reveals the material; it is
+paintable, and under ``do(mystery_hue)`` the tilt does not change. The true causes are the two
 positions, the known weight's mass and the latent mass. Hidden task parameters: the counterweight's
 mass (the scale's stiffness) and how far off level the stand is mounted (the reading's zero).
 """
@@ -49,7 +49,7 @@ VARIABLES = (
              categories=MATERIALS, description="what the mystery block is made of (latent confounder)"),
     Variable("mystery_hue", "property", "continuous", "hue", (0.0, 0.7), (0.78, 0.92), intervenable=True,
              description="paint colour of the mystery block; set by its material, repaintable"),
-    Variable("mystery_gloss", "property", "continuous", "", (0.15, 0.9), (0.0, 0.1), intervenable=True,
+    Variable("mystery_gloss", "property", "continuous", "", (0.15, 0.9), (0.0, 0.1), observed=False,
              description="surface gloss of the mystery block (0 matt, 1 mirror; rendered as brightness); "
                          "set by its material, changeable by varnish"),
     Variable("mystery_mass", "property", "continuous", "kg", (0.09, 1.17), (1.55, 1.7), observed=False,
@@ -60,7 +60,7 @@ VARIABLES = (
              description="mass of the calibrated weight (written on it)"),
     Variable("weight_position", "property", "continuous", "m", (0.08, 0.32), (0.34, 0.37), intervenable=True,
              description="distance of the calibrated weight from the hinge, on the right arm"),
-    Variable("tilt_angle", "outcome", "continuous", "deg", (-60.0, 60.0), tolerance=1.5, is_target=True,
+    Variable("tilt_angle", "outcome", "continuous", "deg", (-60.0, 60.0), tolerance=2.0, is_target=True,
              description="settled tilt of the beam read against the stand; positive when the left "
                          "(mystery) end is down"),
     Variable("mystery_side_down", "outcome", "binary", "", (0, 1), is_target=True, categories=("no", "yes"),
