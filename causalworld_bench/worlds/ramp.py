@@ -40,7 +40,7 @@ VARIABLES = (
              description="inclination of the ramp"),
     Variable("release_distance", "property", "continuous", "m", (0.15, 0.45), (0.5, 0.6), intervenable=True,
              description="where on the ramp the ball is released, measured from its foot"),
-    Variable("target_distance", "property", "continuous", "m", (0.3, 1.5), (1.6, 2.0), intervenable=True,
+    Variable("target_distance", "property", "continuous", "m", (0.55, 1.0), (1.6, 2.0), intervenable=True,
              description="distance of the target line from the ramp's foot"),
     Variable("roll_distance", "outcome", "continuous", "m", (-0.5, 6.0), tolerance=0.12, is_target=True,
              description="where the ball comes to rest, measured from the ramp's foot"),
