@@ -31,3 +31,14 @@ def world(request):
 @pytest.fixture(scope="module")
 def params(world):
     return world.sample_task_params(np.random.default_rng(1234))
+
+
+@pytest.fixture(scope="session")
+def mini_suite(tmp_path_factory):
+    """The ``mini`` suite in symbols mode, generated once per test session."""
+    from causalworld_bench.data import generate_suite
+    from causalworld_bench.tasks import get_suite_spec
+
+    path = tmp_path_factory.mktemp("suites") / "mini.h5"
+    generate_suite(get_suite_spec("mini"), "symbols", path, workers=1, progress=False)
+    return path

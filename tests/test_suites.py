@@ -17,10 +17,8 @@ SMALL = SuiteSpec("small-test", "1", seed=5, worlds=("ramp", "seesaw"), n_querie
 
 
 @pytest.fixture(scope="module")
-def mini(tmp_path_factory):
-    path = tmp_path_factory.mktemp("suites") / "mini.h5"
-    generate_suite(get_suite_spec("mini"), "symbols", path, workers=1, progress=False)
-    return path
+def mini(mini_suite):
+    return mini_suite
 
 
 @pytest.fixture(scope="module")
