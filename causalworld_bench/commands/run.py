@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         submit(path, suite, board)
     written = render(board)
     readme = board / "README.md"
-    print()
-    print(readme.read_text(encoding="utf-8").split("\n## ")[1] if readme.exists() else "")
+    ranked = readme.read_text(encoding="utf-8").split("\n## ", 1)[-1].split("\n### ")[0]
+    print("\n" + "\n".join(line for line in ranked.splitlines() if not line.startswith("![")))
     print(f"report: {out} ({len(written)} rendered files)")
     return 0
