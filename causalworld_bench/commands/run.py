@@ -37,8 +37,9 @@ def cached_suite(name: str, obs: str, workers: int, progress: bool) -> Path:
     spec = get_suite_spec(name)
     key = hashlib.sha256(json.dumps([spec.to_dict(), obs], sort_keys=True).encode()).hexdigest()[:12]
     path = cache_dir() / f"{name}-{obs}-{key}.h5"
+    path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
-        try:
+        try:  # a cached suite is reused only if it is intact
             load_suite(path).close()
             return path
         except SuiteFileError as exc:
