@@ -8,7 +8,7 @@ import pytest
 
 from baselines.fitted_scm import FittedSCM, FittedSCMAgent
 from baselines.fixed_graph import EmptyGraphSCMAgent, FullGraphSCMAgent, RandomGraphSCMAgent, TrueGraphSCMAgent
-from baselines.graph_utils import is_dag, orient_to_dag, shd, tiers_allowed, true_observed_graph
+from baselines.graph_utils import is_dag, observed_names, orient_to_dag, shd, tiers_allowed, true_observed_graph
 from causalworld_bench.agents import load_agent
 from causalworld_bench.tasks import Task, TaskSpec, correct, make_task
 from causalworld_bench.worlds import make_world
@@ -111,16 +111,31 @@ def test_chain_agent_adapts_per_task_and_answers_every_family():
 
 
 # -- graph helpers ---------------------------------------------------------------------------------
-def test_true_observed_graph_drops_confounded_pairs():
-    w = make_world("ramp")
-    names = tuple(v.name for v in w.variables if v.observed and v.kind == "property") + tuple(
-        v.name for v in w.variables if v.observed and v.kind == "outcome")
-    w.close()
-    adj = true_observed_graph("ramp", names)
-    i = {n: k for k, n in enumerate(names)}
-    assert adj[i["ball_mass"], i["roll_distance"]] and adj[i["roll_distance"], i["reached_target"]]
-    assert not adj[i["ball_hue"]].any() and not adj[:, i["ball_hue"]].any()  # hue only shares a latent cause
-    assert is_dag(adj)
+@pytest.mark.parametrize("name", ["ramp", "tower"])
+def test_true_observed_graph_projects_latents_away(name):
+    w = make_world(name)
+    try:
+        names = observed_names(name)
+        adj = true_observed_graph(name, names)
+        i = {n: k for k, n in enumerate(names)}
+        latent = [v.name for v in w.variables if not v.observed]
+        assert latent, "every world has a latent confounder"
+        for a in names:  # declared edges between observed variables stay; every edge is a causal path
+            for b in names:
+                if b in w.graph.children(a):
+                    assert adj[i[a], i[b]], (a, b)
+                if b not in w.graph.descendants(a):
+                    assert not adj[i[a], i[b]], (a, b)
+        # children of a latent common cause (e.g. a colour and an outcome of one material) are no edge
+        for l in latent:
+            kids = [c for c in w.graph.children(l) if c in i]
+            for a in kids:
+                for b in kids:
+                    if b not in w.graph.descendants(a):
+                        assert not adj[i[a], i[b]]
+        assert is_dag(adj)
+    finally:
+        w.close()
 
 
 def test_shd_and_orientation():
@@ -195,8 +210,9 @@ def test_pc_learns_a_dag(ramp_tasks):
     agent = PCSCMAgent()
     history = agent.meta_train(train)
     g = agent.causal_graph("ramp")
-    assert g.shape == (7, 7) and is_dag(g) and isinstance(history["worlds"]["ramp"]["shd"], int)
-    assert not (g & ~tiers_allowed(5, 2)).any()
+    d, o = len(train[0].obs_names), len(train[0].outcome_names)
+    assert g.shape == (d + o, d + o) and is_dag(g) and isinstance(history["worlds"]["ramp"]["shd"], int)
+    assert not (g & ~tiers_allowed(d, o)).any()
     assert agent.predict(test[0].without_answers()).shape == (test[0].n_queries,)
 
 
@@ -208,8 +224,9 @@ def test_dagma_learns_a_dag(ramp_tasks):
     agent = DagmaSCMAgent(iterations=2000)
     history = agent.meta_train(train)
     g = agent.causal_graph("ramp")
-    assert g.shape == (7, 7) and is_dag(g) and isinstance(history["worlds"]["ramp"]["shd"], int)
-    assert not (g & ~tiers_allowed(5, 2)).any()
+    d, o = len(train[0].obs_names), len(train[0].outcome_names)
+    assert g.shape == (d + o, d + o) and is_dag(g) and isinstance(history["worlds"]["ramp"]["shd"], int)
+    assert not (g & ~tiers_allowed(d, o)).any()
     assert agent.predict(test[0].without_answers()).shape == (test[0].n_queries,)
 
 
