@@ -51,7 +51,8 @@ def test_main_job_runs_and_writes_a_report(mini_suite, tmp_path, monkeypatch, ca
     monkeypatch.setattr(run_cmd, "generate_suite", lambda spec, obs, path, **kw: shutil.copy(mini_suite, path))
     report = tmp_path / "report"
     code = main(["run", "--suite", "mini", "--agents", "causalworld_bench.evaluation:ChanceAgent",
-                 "baselines.pooled_knn:PooledKNNAgent", "missing.module:Agent", "--out", str(report), "--quiet"])
+                 "baselines.pooled_knn:PooledKNNAgent", "baselines.pooled_mlp:PooledMLPAgent",
+                 "baselines.fixed_graph:EmptyGraphSCMAgent", "missing.module:Agent", "--out", str(report), "--quiet"])
     captured = capsys.readouterr()
     out = captured.out
     assert code == 0, captured.err
@@ -59,3 +60,5 @@ def test_main_job_runs_and_writes_a_report(mini_suite, tmp_path, monkeypatch, ca
     assert (report / "results" / "chance.json").exists()
     assert (report / "leaderboards" / "README.md").exists() and (report / "leaderboards" / "index.html").exists()
     assert (report / "leaderboards" / "mini-symbols" / "accuracy.png").stat().st_size > 1000
+    assert (report / "plots" / "pooled-mlp-learning.png").stat().st_size > 1000  # a trainable agent's curves
+    assert (report / "plots" / "empty-graph-scm-ramp-graph.png").stat().st_size > 1000  # learned vs true graph

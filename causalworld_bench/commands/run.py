@@ -9,12 +9,16 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
+
 from causalworld_bench.agents import AgentLoadError, load_agent
 from causalworld_bench.data import SuiteFileError, generate_suite, load_suite
-from causalworld_bench.evaluation import evaluate
+from causalworld_bench.evaluation import evaluate, observed_graph
 from causalworld_bench.leaderboard import render, submit
 from causalworld_bench.leaderboard.store import write_json_atomic
 from causalworld_bench.tasks import OBS_MODES, SUITES, get_suite_spec
+from causalworld_bench.viz.plots import plot_graph_comparison, plot_learning_curves
+from causalworld_bench.worlds import make_world
 
 #: agents the main job runs when they can be imported (optional extras may be missing)
 DEFAULT_AGENTS = (
@@ -46,6 +50,20 @@ def cached_suite(name: str, obs: str, workers: int, progress: bool) -> Path:
             print(f"regenerating damaged cached suite: {exc}")
     generate_suite(spec, obs, path, workers=workers, progress=progress)
     return path
+
+
+def plot_agent(results: dict, folder: Path) -> None:
+    """Learning curves of a trainable agent and its learned graphs beside the true ones."""
+    name = results["agent"]
+    if results.get("history"):
+        try:
+            plot_learning_curves(results["history"], folder / f"{name}-learning.png", f"{name}: meta-training")
+        except (ValueError, TypeError) as exc:  # a history without numeric series
+            print(f"no learning curves for {name}: {exc}")
+    for world, graph in results.get("graphs", {}).items():
+        truth = observed_graph(make_world(world).graph, tuple(graph["nodes"]))
+        plot_graph_comparison(graph["nodes"], truth, np.asarray(graph["adjacency"], dtype=bool),
+                              folder / f"{name}-{world}-graph.png", f"{name} on {world}: learned vs true")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -81,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         path = out / "results" / f"{results['agent']}.json"
         write_json_atomic(path, results)
         submit(path, suite, board)
+        plot_agent(results, out / "plots")
     written = render(board)
     readme = board / "README.md"
     ranked = readme.read_text(encoding="utf-8").split("\n## ", 1)[-1].split("\n### ")[0]

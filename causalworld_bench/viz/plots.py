@@ -21,7 +21,10 @@ Score = float | tuple[float, float, float]
 def _columns(history: History) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Steps and one float column per numeric key (NaN where a record lacks the key)."""
     if isinstance(history, Mapping):
-        cols = {k: np.asarray(v, dtype=float) for k, v in history.items()}
+        cols = {  # numeric series only: histories may also carry per-world summaries
+            k: np.asarray(v, dtype=float) for k, v in history.items()
+            if isinstance(v, Sequence) and not isinstance(v, str) and v and all(_numeric(x) for x in v)
+        }
     else:
         keys = list(dict.fromkeys(k for rec in history for k, v in rec.items() if _numeric(v)))
         cols = {k: np.array([float(rec.get(k, math.nan)) for rec in history]) for k in keys}
