@@ -27,8 +27,7 @@ DEFAULT_AGENTS = (
     "baselines.ridge:RidgeAgent",
     "baselines.pooled_mlp:PooledMLPAgent",
     "baselines.fixed_graph:TrueGraphSCMAgent",
-    "csml_agent.agent:CSMLAgent",
-)
+)  # CSML (csml_agent.agent:CSMLAgent) joins once its training budget is measured; add it with --agents
 
 
 def cache_dir() -> Path:
