@@ -18,10 +18,15 @@ Outer loop (over batches of training tasks of one world)
 
     * the support sets (observational fit: the NOTEARS score; the first ``k`` shots adapt, all of
       them score) and the fully observed factual samples that counterfactual tasks show;
-    * every query with its answer: prediction queries by propagation, intervention queries by graph
-      surgery, counterfactual queries by abduction-action-prediction. Intervention and
-      counterfactual answers are interventional data: they are what tells a confounded proxy
-      (do(hue) changes nothing) from a cause, which observational data cannot;
+    * every query with its answer (a random ``q_train`` of them per task, ``n_samples`` noise draws
+      propagated): prediction queries by propagation, intervention queries by graph surgery,
+      counterfactual queries by abduction-action-prediction, weighted ``int_weight`` for the two
+      interventional families. Intervention and counterfactual answers are interventional data:
+      they are what tells a confounded proxy (do(hue) changes nothing) from a cause, which
+      observational data cannot. A query answer shapes the graph (first-layer weights) only at the
+      mechanism of the variable it reports and, with ``do_source_grad``, at every outcome's reading
+      of the intervened variable; elsewhere the graph weights are behind a stop-gradient, so a
+      downstream loss cannot buy shortcut edges upstream (see ``GraphReasoner.mechanisms``);
     * ``lambda * sum_ij pen_ij W_ij`` (group lasso on the edges) + ``lambda * ctx_mult * sum B_ij``
       (the confounding context costs more than an edge: a dependence is taken as causal unless the
       interventional data refute it), see :meth:`MetaTrainer.regulariser`, + the
@@ -117,6 +122,7 @@ class CSMLConfig:
     eval_samples: int = 8  # ... when answering
     q_train: int = 12  # queries per task scored per training step (a random subset)
     int_weight: float = 4.0  # weight of intervention and counterfactual query losses
+    do_source_grad: bool = True  # interventional answers also teach every outcome how it reads do(X)
     vit_dim: int = 64
     vit_depth: int = 3
 
@@ -216,10 +222,11 @@ class WorldModel(nn.Module):
 
     def answer(self, v_pre: torch.Tensor, tau: torch.Tensor, do_idx: torch.Tensor, do_val: torch.Tensor,
                factual: torch.Tensor, rounds: int | None = None, n_samples: int | None = None,
-               eps: torch.Tensor | None = None, own: torch.Tensor | None = None) -> torch.Tensor:
+               eps: torch.Tensor | None = None, own: torch.Tensor | None = None,
+               own_source: torch.Tensor | None = None) -> torch.Tensor:
         return self.reasoner.answer(self.embed, self.std.mean, self.std.std, v_pre, tau, do_idx, do_val, factual,
                                     int(self.rounds) if rounds is None else rounds,
-                                    self.cfg.eval_samples if n_samples is None else n_samples, eps, own)
+                                    self.cfg.eval_samples if n_samples is None else n_samples, eps, own, own_source)
 
     def graph(self) -> np.ndarray:
         """The boolean DAG over ``prop_names + outcome_names`` (thresholded now if not fixed yet)."""
@@ -416,9 +423,13 @@ class MetaTrainer:
         do_val = (d.q_do[idx][:, qsel] - m.std.mean[di][:, None]) / m.std.std[di][:, None]
         col = p + d.target[idx]
         own = torch.arange(m.spec.k)[None, :] == col[:, None]
+        own_src = None
+        if cfg.do_source_grad:
+            own_src = (torch.arange(m.spec.k)[None, :] == do_idx[:, None]) & (do_idx[:, None] >= 0)
         if train:
             eps = torch.randn(cfg.n_samples, m.spec.k, generator=self.gen)
-            pred = m.answer(v_pre, tau, do_idx, do_val, is_cf, n_samples=cfg.n_samples, eps=eps, own=own)
+            pred = m.answer(v_pre, tau, do_idx, do_val, is_cf, n_samples=cfg.n_samples, eps=eps, own=own,
+                            own_source=own_src)
         else:
             pred = m.answer(v_pre, tau, do_idx, do_val, is_cf)
         pt = pred.gather(2, col[:, None, None].expand(t, qn, 1))[..., 0]

@@ -30,6 +30,11 @@ Queries (:meth:`GraphReasoner.answer`):
   nodes; binary nodes by the closed form of a logistic-noise threshold model, see
   :func:`binary_counterfactual`), then action and prediction with the residuals held.
 
+Where an outcome's noise is unknown (prediction, intervention) it is sampled from the mechanism's
+heteroscedastic spread (a second, stop-gradient head) and the draws are propagated and averaged,
+so a binary child of an uncertain continuous parent (``toppled`` of ``top_height``) gets a
+probability rather than the verdict at the parent's mean.
+
 Propagation runs ``rounds`` synchronous message-passing rounds; on a DAG ``rounds`` = its longest
 path gives the exact topological-order result.
 """
@@ -138,7 +143,8 @@ class GraphReasoner(nn.Module):
 
     # -- mechanisms ----------------------------------------------------------------------------------
     def mechanisms(self, z: torch.Tensor, zc: torch.Tensor, tau: torch.Tensor,
-                   own: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                   own: torch.Tensor | None = None,
+                   own_source: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Every node's mechanism: (value, log sigma), each (T, N, K). The value is the standardised
         mean of a continuous node or the logit of a binary one; sigma is the spread of a continuous
         node's noise (heteroscedastic, used to sample unknown noise when propagating).
@@ -151,6 +157,10 @@ class GraphReasoner(nn.Module):
         teach the graph only at the mechanism of the variable they report: otherwise a downstream
         loss buys shortcut edges upstream (``target_distance -> roll_distance`` to move a predicted
         distance across the line that a binary child thresholds).
+        ``own_source`` (T, K) bool, if given, additionally lets every outcome node learn how it reads
+        the marked source (the intervened variable): an interventional answer about a binary child
+        (``toppled`` under ``do(push_speed)``) must be able to teach the continuous parent it
+        thresholds (``push_speed -> top_height``), not only the child itself.
         The spread head reads the hidden layer through a stop-gradient, so fitting the spread never
         shapes the graph either: edges are chosen by the fit of the means (the NOTEARS score)."""
         u, c = self.masked_U(), self.masked_C()
@@ -161,6 +171,14 @@ class GraphReasoner(nn.Module):
             h_det = torch.einsum("tnid,jidh->tnjh", z, u.detach())
             if self.n_props:
                 h_det = h_det + torch.einsum("tnid,jidh->tnjh", zc, c.detach())
+            if own_source is not None:  # outcome nodes may learn how they read the intervened variable
+                o = own_source[:, None, :, None].to(z.dtype)
+                du = u - u.detach()  # zero-valued, carries the gradient of u
+                extra = torch.einsum("tnid,jidh->tnjh", z * o, du)
+                if self.n_props:
+                    extra = extra + torch.einsum("tnid,jidh->tnjh", zc * o[:, :, : self.n_props], c - c.detach())
+                outcome = torch.arange(self.k, device=z.device) >= self.n_props
+                h_det = h_det + torch.where(outcome[None, None, :, None], extra, torch.zeros_like(extra))
             h = torch.where(own[:, None, :, None], h, h_det)
         h = h + self.b1
         gb = self.film(tau).view(tau.shape[0], 1, self.k, 2 * self.hidden)
@@ -186,6 +204,7 @@ class GraphReasoner(nn.Module):
         n_samples: int = 1,
         eps: torch.Tensor | None = None,
         own: torch.Tensor | None = None,
+        own_source: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Answer queries by propagation; returns (T, N, K): standardised expected values of
         continuous nodes and probabilities of binary nodes.
@@ -210,7 +229,7 @@ class GraphReasoner(nn.Module):
         cf3 = cf[:, None, None]
         v0 = torch.where(cf3 | known, v_pre, torch.zeros_like(v_pre))  # unknown outcomes start at their mean
         zc = embed(v_pre)[:, :, :p]
-        f_pre, _ = self.mechanisms(embed(v0), zc, tau, own)
+        f_pre, _ = self.mechanisms(embed(v0), zc, tau, own, own_source)
         # abduction: residuals of properties (always observed) and of factual continuous outcomes
         resid = torch.where(known | (cf3 & ~binary), v0 - f_pre, torch.zeros_like(v0))
         y_f = v0 * std + mean  # raw factual values (binary 0/1 where counterfactual)
@@ -234,7 +253,7 @@ class GraphReasoner(nn.Module):
         v = torch.where(clamp, clamp_vals, v0s)
         f, prob = f_pres, torch.sigmoid(f_pres)
         for _ in range(max(1, rounds)):
-            f, log_sig = self.mechanisms(embed(v), zcs, tau, own)
+            f, log_sig = self.mechanisms(embed(v), zcs, tau, own, own_source)
             sample = f + resids + torch.where(noise_on, log_sig.exp() * noise, torch.zeros_like(f))
             prob = torch.sigmoid(f)
             prob = torch.where(cf3 & binary, binary_counterfactual(f_pres, f, y_fs), prob)

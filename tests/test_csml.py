@@ -131,7 +131,7 @@ class LinearChain(GraphReasoner):
     """X -> Y -> Z with hand-set linear mechanisms: Y = 2 X + u_Y, Z = 1 - Y + u_Z (standardised units
     are raw units here: mean 0, std 1). X is a property, Y and Z outcomes."""
 
-    def mechanisms(self, z, zc, tau, own=None):
+    def mechanisms(self, z, zc, tau, own=None, own_source=None):
         x, y = z[..., 0, 0], z[..., 1, 0]
         f = torch.stack([torch.zeros_like(x), 2.0 * x, 1.0 - y], dim=-1)
         return f, torch.full_like(f, -7.0)
