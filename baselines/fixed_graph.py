@@ -26,53 +26,34 @@ reference wherever the intervention rarely changes the target.
 
 from __future__ import annotations
 
-import zlib
-
-import numpy as np
+from causalworld_bench.evaluation.ablation_graphs import ablation_graph
 
 from baselines.fitted_scm import FittedSCMAgent
-from baselines.graph_utils import tiers_allowed, true_observed_graph
-
-
-def full_graph(n_props: int, n_out: int) -> np.ndarray:
-    """Every edge i -> j with i < j (properties come first, so no outcome -> property edge)."""
-    return np.triu(np.ones((n_props + n_out,) * 2, dtype=bool), k=1)
 
 
 class TrueGraphSCMAgent(FittedSCMAgent):
     name = "true-graph-scm"
 
     def learn_graph(self, world, data, names, n_props):
-        return true_observed_graph(world, names)
+        return ablation_graph("true", world, names, n_props)
 
 
 class EmptyGraphSCMAgent(FittedSCMAgent):
     name = "empty-graph-scm"
 
     def learn_graph(self, world, data, names, n_props):
-        return np.zeros((len(names), len(names)), dtype=bool)
+        return ablation_graph("empty", world, names, n_props)
 
 
 class FullGraphSCMAgent(FittedSCMAgent):
     name = "full-graph-scm"
 
     def learn_graph(self, world, data, names, n_props):
-        return full_graph(n_props, len(names) - n_props)
+        return ablation_graph("full", world, names, n_props)
 
 
 class RandomGraphSCMAgent(FittedSCMAgent):
     name = "random-graph-scm"
 
     def learn_graph(self, world, data, names, n_props):
-        n = len(names)
-        n_edges = int(true_observed_graph(world, names).sum())
-        rng = np.random.default_rng([self.seed, zlib.crc32(world.encode())])
-        # a random order that keeps properties before outcomes, then n_edges forward pairs of it
-        order = np.concatenate([rng.permutation(n_props), n_props + rng.permutation(n - n_props)])
-        rank = np.empty(n, dtype=int)
-        rank[order] = np.arange(n)
-        forward = np.argwhere(tiers_allowed(n_props, n - n_props) & (rank[:, None] < rank[None, :]))
-        pick = forward[rng.choice(len(forward), size=min(n_edges, len(forward)), replace=False)]
-        adj = np.zeros((n, n), dtype=bool)
-        adj[pick[:, 0], pick[:, 1]] = True
-        return adj
+        return ablation_graph("random", world, names, n_props, self.seed)

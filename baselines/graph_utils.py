@@ -3,9 +3,9 @@
 Every adjacency here is a boolean ``(n, n)`` matrix over a world's *observed* variables in the
 order ``Task.obs_names + Task.outcome_names``; ``adj[i, j]`` means ``i -> j``.
 
-:func:`true_observed_graph` is the one privileged helper: it reads the world's declared DAG (for
-the true-graph ablation and for scoring learned graphs) and must never be used to answer queries
-by a non-privileged agent.
+:func:`true_observed_graph` (re-exported from :mod:`causalworld_bench.evaluation.ablation_graphs`)
+is the one privileged helper: it reads the world's declared DAG (for the true-graph ablation and
+for scoring learned graphs) and must never be used to answer queries by a non-privileged agent.
 """
 
 from __future__ import annotations
@@ -14,42 +14,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from causalworld_bench.evaluation.ablation_graphs import observed_names, tiers_allowed, true_observed_graph
+from causalworld_bench.evaluation.graph_metrics import shd
 
-def observed_names(world: str) -> tuple[str, ...]:
-    """``obs_names + outcome_names`` of a world, as tasks in ``symbols`` mode name them."""
-    from causalworld_bench.tasks import observed_properties, outcome_names
-    from causalworld_bench.worlds import make_world
-
-    w = make_world(world)
-    try:
-        return observed_properties(w) + outcome_names(w)
-    finally:
-        w.close()
-
-
-def true_observed_graph(world: str, names: Sequence[str] | None = None) -> np.ndarray:
-    """The world's true DAG projected onto its observed variables (privileged information).
-
-    ``X -> Y`` is an edge iff the declared DAG has a directed path ``X -> ... -> Y`` whose inner
-    nodes are all latent; a pair joined only through a latent common cause is a non-edge
-    (:func:`causalworld_bench.evaluation.graph_metrics.observed_graph`, the one the evaluator scores with).
-    """
-    from causalworld_bench.evaluation.graph_metrics import observed_graph
-    from causalworld_bench.worlds import make_world
-
-    w = make_world(world)
-    try:
-        names = tuple(names) if names is not None else observed_names(world)
-        return observed_graph(w.graph, names)
-    finally:
-        w.close()
-
-
-def shd(a: np.ndarray, b: np.ndarray) -> int:
-    """Structural Hamming distance (missing + extra edges, a reversal counting once), as the evaluator scores it."""
-    from causalworld_bench.evaluation.graph_metrics import shd as _shd
-
-    return _shd(a, b)
+__all__ = ["is_dag", "observed_names", "orient_to_dag", "shd", "tiers_allowed", "topological_order", "true_observed_graph"]
 
 
 def is_dag(adj: np.ndarray) -> bool:
@@ -80,15 +48,6 @@ def topological_order(adj: np.ndarray, priority: Sequence[int] | None = None) ->
     if len(order) != n:
         raise ValueError("graph has a cycle")
     return order
-
-
-def tiers_allowed(n_props: int, n_out: int) -> np.ndarray:
-    """Edges allowed by the public variable-kind ordering: no outcome -> property edge
-    (properties are set before the physics runs, outcomes are read after it)."""
-    n = n_props + n_out
-    allowed = ~np.eye(n, dtype=bool)
-    allowed[n_props:, :n_props] = False
-    return allowed
 
 
 def orient_to_dag(

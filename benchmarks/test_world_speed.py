@@ -37,7 +37,6 @@ def _bare(world, states, steps):
     cid = sim.client._client
     bodies = [sim.bodies[n] for n in world.state_bodies]
     for state, n in zip(states, steps):
-        pb.restoreState(stateId=world._saved, physicsClientId=cid)
         for body, row in zip(bodies, state):
             pb.resetBasePositionAndOrientation(body, row[0:3], row[3:7], physicsClientId=cid)
             pb.resetBaseVelocity(body, row[7:10], row[10:13], physicsClientId=cid)

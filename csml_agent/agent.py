@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from causalworld_bench.evaluation.ablation_graphs import ABLATION_GRAPHS, ablation_graph
 from causalworld_bench.tasks import Task
 from csml_agent.meta import (
     CSMLConfig,
@@ -50,8 +51,6 @@ def _torch_threads(n: int) -> Iterator[None]:
 class CSMLAgent:
     """Causal-Symbolic Meta-Learning: perception -> K symbols -> learned DAG -> graph reasoning."""
 
-    name = "csml"
-
     def __init__(
         self,
         K: int | None = None,
@@ -74,16 +73,25 @@ class CSMLAgent:
         first_order: bool = False,
         time_budget_s: float | None = None,
         threads: int = 1,
+        graph: str = "learned",
         **config: Any,
     ) -> None:
         """Main knobs as keyword arguments; any other field of :class:`~csml_agent.meta.CSMLConfig`
         (``log_every``, ``ckpt_every``, ``eval_samples``, ``acyclicity``, ...) may be passed too.
         ``K`` is the number of property symbols in pixels mode (ViT heads); in symbols mode the
-        symbols are the world's observed variables and ``K`` must be left ``None``."""
+        symbols are the world's observed variables and ``K`` must be left ``None``. ``graph`` other
+        than ``"learned"`` replaces causal induction by a fixed ablation graph (``"true"``,
+        ``"empty"``, ``"full"`` or ``"random"``, from
+        :mod:`causalworld_bench.evaluation.ablation_graphs`; symbols mode only): the same training
+        budget then goes to the mechanisms alone."""
         if obs_mode not in ("symbols", "pixels"):
             raise ValueError(f"CSML supports obs_mode 'symbols' or 'pixels', got {obs_mode!r}")
         if obs_mode == "symbols" and K is not None:
             raise ValueError("in symbols mode the K symbols are the world's observed variables: leave K=None")
+        if graph != "learned" and graph not in ABLATION_GRAPHS:
+            raise ValueError(f"graph must be 'learned' or one of {ABLATION_GRAPHS}, got {graph!r}")
+        if graph != "learned" and obs_mode != "symbols":
+            raise ValueError("graph ablations name the world's observed variables: symbols mode only")
         fields = set(CSMLConfig.__dataclass_fields__)
         unknown = sorted(set(config) - fields)
         if unknown:
@@ -92,12 +100,17 @@ class CSMLAgent:
             obs_mode=obs_mode, K=K, d_z=d_z, hidden=hidden, d_task=d_task, lam=lam, inner_steps=inner_steps,
             inner_lr=inner_lr, outer_steps=outer_steps, refit_steps=refit_steps, seed=seed, acyclicity=acyclicity,
             threshold=threshold, batch_tasks=batch_tasks, lr=lr, ctx_mult=ctx_mult, prop_edge_mult=prop_edge_mult,
-            first_order=first_order, time_budget_s=time_budget_s, **config,
+            first_order=first_order, time_budget_s=time_budget_s, graph=graph, **config,
         )
         self.threads = threads
         self.models: dict[str, WorldModel] = {}
         self.history: list[dict] = []
         self.train_seconds: float | None = None
+
+    @property
+    def name(self) -> str:
+        """``csml``, or ``csml-<graph>-graph`` for a graph ablation (its own leaderboard row)."""
+        return "csml" if self.cfg.graph == "learned" else f"csml-{self.cfg.graph}-graph"
 
     # -- training -------------------------------------------------------------------------------------
     def _build(self, specs: dict[str, WorldSpec]) -> None:
@@ -126,6 +139,11 @@ class CSMLAgent:
         self._build(specs)
         for w, ts in by_world.items():
             fit_statistics(self.models[w], ts)
+            if self.cfg.graph != "learned":
+                spec = specs[w]
+                self.models[w].fix_graph(
+                    ablation_graph(self.cfg.graph, w, spec.prop_names + spec.outcome_names, spec.n_props, self.cfg.seed)
+                )
         pixels = self.cfg.obs_mode == "pixels"
         data = {w: build_world_data(specs[w], ts, pixels) for w, ts in by_world.items()}
         trainer = MetaTrainer(self.models, data, self.cfg)

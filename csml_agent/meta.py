@@ -125,6 +125,7 @@ class CSMLConfig:
     do_source_grad: bool = True  # interventional answers also teach every outcome how it reads do(X)
     vit_dim: int = 64
     vit_depth: int = 3
+    graph: str = "learned"  # or a fixed ablation graph: "true", "empty", "full", "random" (symbols mode)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -236,8 +237,9 @@ class WorldModel(nn.Module):
         w = r.adjacency().detach().double().cpu().numpy()
         return to_dag(w, self.cfg.threshold, r.allowed.cpu().numpy())
 
-    def fix_graph(self) -> np.ndarray:
-        dag = self.graph()
+    def fix_graph(self, dag: np.ndarray | None = None) -> np.ndarray:
+        """Fix the graph for good: the thresholded learned one, or ``dag`` (a graph ablation)."""
+        dag = self.graph() if dag is None else np.asarray(dag, dtype=bool)
         self.reasoner.set_graph(torch.as_tensor(dag))
         self.rounds.fill_(max(1, longest_path(dag)))
         self.graph_fixed.fill_(True)

@@ -274,6 +274,32 @@ def test_shd_recomputed_from_adjacency(chance: dict) -> None:
     assert make_row(chance).shd is None
 
 
+def test_render_plots_accuracy_against_shd_of_entries_with_graphs(tmp_path: Path, chance: dict,
+                                                                   suite_path: Path) -> None:
+    world = make_world("ramp")
+    nodes = list(observed_properties(world) + outcome_names(world))
+    truth = observed_graph(world.graph, tuple(nodes))
+    world.close()
+    root = tmp_path / "lb"
+    for name, adj in (("true-graph", truth), ("no-graph", np.zeros_like(truth))):
+        graphs = {"ramp": {"nodes": nodes, "adjacency": adj.astype(int).tolist(), "shd": 0, "sid": 0}}
+        submit_dict(tmp_path, {**chance, "agent": name, "graphs": graphs}, suite_path, root)
+    render(root)
+    png = root / TRACK / "accuracy_vs_shd.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"]({TRACK}/accuracy_vs_shd.png)" in (root / "README.md").read_text(encoding="utf-8")
+    assert 'alt="accuracy against SHD' in (root / "index.html").read_text(encoding="utf-8")
+    from causalworld_bench.leaderboard.render import accuracy_shd_points, build_tracks
+
+    (track,) = build_tracks(load_entries(root))
+    shds = {(agent, fam): shd for agent, _, fam, shd, _ in accuracy_shd_points(track.rows)}
+    assert shds[("true-graph", "intervention")] == 0 and shds[("no-graph", "intervention")] == truth.sum()
+    out = tmp_path / "only-true.png"
+    args = ["leaderboard", "plot-shd", "--track", TRACK, "--root", str(root), "--out", str(out)]
+    assert main([*args, "--agents", "true-graph"]) == 0 and out.read_bytes()[:4] == b"\x89PNG"
+    assert main([*args, "--agents", "nobody"]) != 0
+
+
 def test_cli_submit_and_render(tmp_path: Path, chance: dict, suite_path: Path,
                                capsys: pytest.CaptureFixture[str]) -> None:
     root = tmp_path / "lb"

@@ -22,6 +22,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r = lsub.add_parser("render", help="regenerate README.md, index.html and charts from the entries")
     r.add_argument("--root", default=str(DEFAULT_DIR), help="leaderboard directory (default: %(default)s)")
     r.set_defaults(func=run_render)
+    g = lsub.add_parser("plot-shd", help="plot accuracy against graph SHD for chosen entries of one track")
+    g.add_argument("--track", required=True, help="track name, e.g. standard-v1-symbols")
+    g.add_argument("--agents", nargs="*", help="agent names (default: every entry that gives a graph)")
+    g.add_argument("--out", required=True, help="PNG to write")
+    g.add_argument("--root", default=str(DEFAULT_DIR), help="leaderboard directory (default: %(default)s)")
+    g.set_defaults(func=run_plot_shd)
 
 
 def run_submit(args: argparse.Namespace) -> int:
@@ -48,4 +54,26 @@ def run_render(args: argparse.Namespace) -> int:
 
     for path in render(args.root):
         print(f"wrote {path}")
+    return 0
+
+
+def run_plot_shd(args: argparse.Namespace) -> int:
+    """One point per (agent, world) and family: the SHD of the agent's graph against its accuracy."""
+    from causalworld_bench.leaderboard.render import accuracy_shd_points, make_row
+    from causalworld_bench.leaderboard.store import load_entries
+    from causalworld_bench.viz.plots import plot_accuracy_vs_shd
+
+    entries = load_entries(args.root).get(args.track)
+    if not entries:
+        raise ValueError(f"no entries for track {args.track!r} under {args.root}")
+    rows = [make_row(e) for e in entries]
+    if args.agents:
+        unknown = sorted(set(args.agents) - {r.agent for r in rows})
+        if unknown:
+            raise ValueError(f"no entries named {unknown} in track {args.track!r}")
+        rows = sorted((r for r in rows if r.agent in args.agents), key=lambda r: args.agents.index(r.agent))
+    points = accuracy_shd_points(rows)
+    if not points:
+        raise ValueError("none of these entries gives a causal graph: nothing to plot")
+    print(f"wrote {plot_accuracy_vs_shd(points, args.out, title=f'{args.track}: accuracy against SHD')}")
     return 0

@@ -15,7 +15,7 @@ import html
 import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -29,6 +29,7 @@ DEFAULT_HEADLINE_SHOTS = 5
 DASH = "—"
 SPLIT_LABELS = {TEST_A: "A", TEST_B: "B (OOD)", TEST_HELDOUT: "held-out do"}
 CHART = "accuracy.png"
+SHD_CHART = "accuracy_vs_shd.png"
 TEXT_COLUMNS = ("agent", "version")
 
 
@@ -89,10 +90,15 @@ class Row:
     split_mean: dict[str, float | None]  # test_b / test_heldout, mean over families
     pooled: dict[tuple[str, str], float | None]  # (family, split) -> accuracy over all worlds
     cells: dict[tuple[str, str, str], dict] = field(default_factory=dict)  # (world, family, split) -> score row
-    shd: float | None = None
+    world_shd: dict[str, int] = field(default_factory=dict)  # recomputed SHD per world with a graph
     meta_train_s: float | None = None
     ms_per_task: float | None = None
     checksum: str = ""
+
+    @property
+    def shd(self) -> float | None:
+        """Mean SHD over the worlds the entry gives a graph for (None without one)."""
+        return float(np.mean(list(self.world_shd.values()))) if self.world_shd else None
 
     def sort_key(self) -> tuple:
         return (self.mean is None, -(self.mean or 0.0), self.agent, self.version)
@@ -166,7 +172,7 @@ def make_row(entry: Mapping) -> Row:
         split_mean=split_mean,
         pooled=pooled,
         cells=cells,
-        shd=_mean_shd(entry.get("graphs")),
+        world_shd=_world_shd(entry.get("graphs")),
         meta_train_s=_num(compute.get("meta_train_s")),
         ms_per_task=_num(compute.get("predict_ms_per_task")),
         checksum=str(entry.get("suite_checksum", "")),
@@ -198,14 +204,14 @@ def _true_graph(world: str) -> tuple[list[str], np.ndarray] | None:
     return _TRUE_GRAPHS[world]
 
 
-def _mean_shd(graphs: object) -> float | None:
-    """Mean SHD over the worlds an entry gives a graph for, recomputed from each submitted adjacency
-    against the true DAG (the submitted ``shd`` is not trusted). None when there is no usable graph."""
+def _world_shd(graphs: object) -> dict[str, int]:
+    """SHD per world an entry gives a usable graph for, recomputed from each submitted adjacency
+    against the true DAG (the submitted ``shd`` is not trusted)."""
     from causalworld_bench.evaluation.graph_metrics import shd
 
     if not isinstance(graphs, Mapping):
-        return None
-    values = []
+        return {}
+    values = {}
     for world in sorted(graphs):
         g = graphs[world]
         truth = _true_graph(str(world))
@@ -217,8 +223,8 @@ def _mean_shd(graphs: object) -> float | None:
             continue
         if est.shape != truth[1].shape or not np.all(np.isfinite(est)):
             continue
-        values.append(shd(est != 0, truth[1]))
-    return float(np.mean(values)) if values else None
+        values[str(world)] = shd(est != 0, truth[1])
+    return values
 
 
 def _tolerances(worlds: Sequence[str]) -> list[str]:
@@ -360,6 +366,8 @@ def render_markdown(tracks: Sequence[Track]) -> str:
                 f"headline shots {', '.join(map(str, t.headline_shots))}; {len(t.rows)} "
                 f"{'entry' if len(t.rows) == 1 else 'entries'}.", "",
                 f"![accuracy per family]({quote(t.name)}/{CHART})", ""]
+        if any(r.world_shd for r in t.rows):
+            out += [f"![accuracy against SHD]({quote(t.name)}/{SHD_CHART})", ""]
         for k, table in enumerate(t.tables):
             if k:
                 out += [f"### {_md(table.title, 120)}", ""]
@@ -444,6 +452,9 @@ def render_html(tracks: Sequence[Track], charts: Mapping[str, bytes]) -> str:
         if t.name in charts:
             b64 = base64.b64encode(charts[t.name]).decode("ascii")
             out.append(f'<p><img alt="accuracy per family, {name}" src="data:image/png;base64,{b64}"></p>')
+        if f"{t.name}/{SHD_CHART}" in charts:
+            b64 = base64.b64encode(charts[f"{t.name}/{SHD_CHART}"]).decode("ascii")
+            out.append(f'<p><img alt="accuracy against SHD, {name}" src="data:image/png;base64,{b64}"></p>')
         for k, table in enumerate(t.tables):
             if k:
                 out.append(f"<h3>{html.escape(table.title)}</h3>")
@@ -474,9 +485,15 @@ def _chart(track: Track, path: Path) -> bytes:
         while label in table:  # two entries whose names clean to the same label
             label, n = f"{_clean(r.agent, 36)} ({n})", n + 1
         table[label] = {f: _bar(*r.family[f]) for f in FAMILIES}
+    title = f"{track.name}: test_a accuracy at {'/'.join(map(str, track.headline_shots))} shots"
+    return _write_png(path, lambda tmp: plot_family_accuracy(table, tmp, title=title))
+
+
+def _write_png(path: Path, draw: Callable[[Path], object]) -> bytes:
+    """Run ``draw`` on a temporary file next to ``path``, then move it into place (atomic); the bytes."""
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
     try:
-        plot_family_accuracy(table, tmp, title=f"{track.name}: test_a accuracy at {'/'.join(map(str, track.headline_shots))} shots")
+        draw(tmp)
         data = tmp.read_bytes()
         os.replace(tmp, path)
     finally:
@@ -484,8 +501,32 @@ def _chart(track: Track, path: Path) -> bytes:
     return data
 
 
+def accuracy_shd_points(rows: Sequence[Row]) -> list[tuple[str, str, str, float, float]]:
+    """(agent, world, family, SHD, test_a accuracy at headline shots) for every world an entry's graph covers."""
+    points = []
+    for r in rows:
+        for world, value in r.world_shd.items():
+            for f in FAMILIES:
+                acc = _num(r.cells.get((world, f, TEST_A), {}).get("accuracy"))
+                if acc is not None:
+                    points.append((_clean(r.agent, 40), world, f, float(value), acc))
+    return points
+
+
+def _shd_chart(track: Track, path: Path) -> bytes | None:
+    """Accuracy against SHD, one point per (agent, world), written atomically; None if no entry has a graph."""
+    from causalworld_bench.viz.plots import plot_accuracy_vs_shd
+
+    points = accuracy_shd_points(track.rows)
+    if not points:
+        return None
+    title = f"{track.name}: accuracy against the SHD of each agent's graph"
+    return _write_png(path, lambda tmp: plot_accuracy_vs_shd(points, tmp, title=title))
+
+
 def render(root: str | Path = DEFAULT_DIR) -> list[Path]:
-    """Regenerate ``README.md``, ``index.html`` and ``<track>/accuracy.png`` under ``root`` from the
+    """Regenerate ``README.md``, ``index.html``, ``<track>/accuracy.png`` and (when an entry gives
+    graphs) ``<track>/accuracy_vs_shd.png`` under ``root`` from the
     committed entries. Returns the paths written."""
     root = Path(root)
     tracks = build_tracks(load_entries(root))
@@ -495,6 +536,10 @@ def render(root: str | Path = DEFAULT_DIR) -> list[Path]:
             path = root / t.name / CHART
             charts[t.name] = _chart(t, path)
             written.append(path)
+            shd_chart = _shd_chart(t, root / t.name / SHD_CHART)
+            if shd_chart is not None:
+                charts[f"{t.name}/{SHD_CHART}"] = shd_chart
+                written.append(root / t.name / SHD_CHART)
     readme, index = root / "README.md", root / "index.html"
     write_text_atomic(readme, render_markdown(tracks))
     write_text_atomic(index, render_html(tracks, charts))

@@ -1,7 +1,7 @@
 """One headless PyBullet client per instance, with a name -> body registry.
 
 Modelled on panda-gym's wrapper: every world owns its own ``BulletClient`` (no global client ids),
-bodies are addressed by name, and a scene is built once, saved, and restored per episode.
+bodies are addressed by name, and every episode empties the client and builds its scene afresh.
 """
 
 from __future__ import annotations
@@ -20,17 +20,15 @@ MAX_EXTENT = 100.0
 
 
 class Sim:
-    """A headless PyBullet simulation: body registry, primitives, save/restore, stepping, rendering."""
+    """A headless PyBullet simulation: body registry, primitives, scene reset, stepping, rendering."""
 
     def __init__(self, timestep: float = 1.0 / 240.0, gravity: float = -9.81) -> None:
         self.client = BulletClient(connection_mode=pb.DIRECT)
-        self.timestep = timestep
+        self.timestep, self.gravity = timestep, gravity
         self.bodies: dict[str, int] = {}
         self._dynamic: list[int] = []
-        self._states: list[int] = []
-        self.client.setTimeStep(timestep)
-        self.client.setPhysicsEngineParameter(deterministicOverlappingPairs=1)
-        self.set_gravity(gravity)
+        self.visuals = True  # whether bodies get visual shapes (only renders need them)
+        self._configure()
         # Hot-path functions bound once (BulletClient builds a partial on every attribute access).
         self._step = self.client.stepSimulation
         self._get_vel = self.client.getBaseVelocity
@@ -52,7 +50,30 @@ class Sim:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _configure(self) -> None:
+        self.client.setTimeStep(self.timestep)
+        self.client.setPhysicsEngineParameter(deterministicOverlappingPairs=1)
+        self.set_gravity(self.gravity)
+
+    def reset(self, visuals: bool = True) -> None:
+        """Remove every body and start again from an empty world with this client's settings.
+
+        Rebuilding the scene is the one way to make an episode independent of the ones before it:
+        ``restoreState`` restores bodies but not Bullet's broadphase and contact caches, whose
+        history changed rare outcomes in the fifth significant digit. Bodies added after a reset
+        with ``visuals=False`` get no visual shape (the costly part of building a scene); physics
+        is the same either way, since visual shapes never touch it."""
+        self.client.resetSimulation()
+        self.bodies.clear()
+        self._dynamic.clear()
+        self.visuals = visuals
+        self._configure()
+
     # -- scene construction ----------------------------------------------------------------------
+    def visual_shape(self, geom: int, **kwargs: object) -> int:
+        """A visual shape, or -1 (none) when this scene is built without visuals."""
+        return self.client.createVisualShape(geom, **kwargs) if self.visuals else -1
+
     def set_gravity(self, gz: float) -> None:
         self.client.setGravity(0.0, 0.0, gz)
 
@@ -69,8 +90,7 @@ class Sim:
     def add_floor(
         self, name: str = "floor", half_size: float = 3.0, rgba: Sequence[float] = (0.85, 0.85, 0.85, 1)
     ) -> int:
-        """A static floor whose top face is z = 0: a finite box, not an infinite plane, because the
-        plane's broadphase pairs keep contact history across :meth:`restore`."""
+        """A static floor whose top face is z = 0 (a finite box, so bodies can fall off its edge)."""
         return self.add_box(name, (half_size, half_size, 0.05), 0.0, (0.0, 0.0, -0.05), rgba=rgba)
 
     def add_box(
@@ -83,7 +103,7 @@ class Sim:
         rgba: Sequence[float] = (0.6, 0.6, 0.6, 1),
     ) -> int:
         shape = self.client.createCollisionShape(pb.GEOM_BOX, halfExtents=list(half_extents))
-        visual = self.client.createVisualShape(pb.GEOM_BOX, halfExtents=list(half_extents), rgbaColor=rgba)
+        visual = self.visual_shape(pb.GEOM_BOX, halfExtents=list(half_extents), rgbaColor=rgba)
         body = self.client.createMultiBody(mass, shape, visual, list(position), list(orientation))
         return self._register(name, body, mass)
 
@@ -95,7 +115,7 @@ class Sim:
         rgba: Sequence[float] = (0.1, 0.1, 0.1, 1),
     ) -> int:
         """A visual-only box (no collision shape): a line or label that cannot touch the physics."""
-        visual = self.client.createVisualShape(pb.GEOM_BOX, halfExtents=list(half_extents), rgbaColor=rgba)
+        visual = self.visual_shape(pb.GEOM_BOX, halfExtents=list(half_extents), rgbaColor=rgba)
         body = self.client.createMultiBody(0, -1, visual, list(position))
         return self._register(name, body, 0.0)
 
@@ -108,7 +128,7 @@ class Sim:
         rgba: Sequence[float] = (0.6, 0.6, 0.6, 1),
     ) -> int:
         shape = self.client.createCollisionShape(pb.GEOM_SPHERE, radius=radius)
-        visual = self.client.createVisualShape(pb.GEOM_SPHERE, radius=radius, rgbaColor=rgba)
+        visual = self.visual_shape(pb.GEOM_SPHERE, radius=radius, rgbaColor=rgba)
         body = self.client.createMultiBody(mass, shape, visual, list(position))
         return self._register(name, body, mass)
 
@@ -123,31 +143,11 @@ class Sim:
         rgba: Sequence[float] = (0.6, 0.6, 0.6, 1),
     ) -> int:
         shape = self.client.createCollisionShape(pb.GEOM_CYLINDER, radius=radius, height=height)
-        visual = self.client.createVisualShape(pb.GEOM_CYLINDER, radius=radius, length=height, rgbaColor=rgba)
+        visual = self.visual_shape(pb.GEOM_CYLINDER, radius=radius, length=height, rgbaColor=rgba)
         body = self.client.createMultiBody(mass, shape, visual, list(position), list(orientation))
         return self._register(name, body, mass)
 
     # -- per-episode state -----------------------------------------------------------------------
-    def save(self) -> int:
-        """Save the full simulation state in memory; returns an id for :meth:`restore`."""
-        state = self.client.saveState()
-        self._states.append(state)
-        return state
-
-    def restore(self, state: int) -> None:
-        """Restore a saved state with no memory of earlier episodes.
-
-        ``restoreState`` alone keeps the contact manifolds (and their warm-start impulses) of the
-        previous episode, and Bullet's broadphase drops stale pairs only a few at a time, so an
-        episode could depend on the one before it. Switching the dynamic bodies' collisions off
-        for one detection pass removes all their pairs first."""
-        for body in self._dynamic:
-            self.client.setCollisionFilterGroupMask(body, -1, 0, 0)
-        self.client.performCollisionDetection()
-        for body in self._dynamic:  # Bullet's defaults: default group, collides with everything
-            self.client.setCollisionFilterGroupMask(body, -1, 1, -1)
-        self.client.restoreState(stateId=state)
-
     def set_engine(self, **kwargs: float) -> None:
         """Physics engine parameters (``pybullet.setPhysicsEngineParameter`` keywords)."""
         self.client.setPhysicsEngineParameter(**kwargs)
@@ -167,7 +167,8 @@ class Sim:
         self.client.resetBaseVelocity(self.bodies[name], list(linear), list(angular))
 
     def set_color(self, name: str, rgba: Sequence[float]) -> None:
-        self.client.changeVisualShape(self.bodies[name], -1, rgbaColor=list(rgba))
+        if self.visuals:
+            self.client.changeVisualShape(self.bodies[name], -1, rgbaColor=list(rgba))
 
     def pose(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         pos, orn = self._get_pose(self.bodies[name])

@@ -1,4 +1,5 @@
-"""Plots of results: learning curves, accuracy per task family, a learned graph against the truth."""
+"""Plots of results: learning curves, accuracy per task family, accuracy against graph error (SHD),
+a learned graph against the truth."""
 
 from __future__ import annotations
 
@@ -116,6 +117,50 @@ def _score(score: Score) -> tuple[float, float, float]:
         acc, lo, hi = (float(s) for s in score)
         return acc, lo, hi
     return float(score), math.nan, math.nan
+
+
+WORLD_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def plot_accuracy_vs_shd(
+    points: Sequence[tuple[str, str, str, float, float]], path: str | Path, title: str = "Accuracy against SHD"
+) -> Path:
+    """One panel per task family: each point is one (agent, world) with the SHD of the agent's graph
+    of that world on x and its accuracy on that world on y; colour is the agent, marker the world.
+    ``points`` are ``(agent, world, family, shd, accuracy)``. Returns the path of the PNG written."""
+    if not points:
+        raise ValueError("no (agent, world, family, shd, accuracy) points to plot")
+    families = list(dict.fromkeys(p[2] for p in points))
+    agents = list(dict.fromkeys(p[0] for p in points))
+    worlds = list(dict.fromkeys(p[1] for p in points))
+    colors = {a: f"C{i % 10}" for i, a in enumerate(agents)}
+    markers = {w: WORLD_MARKERS[i % len(WORLD_MARKERS)] for i, w in enumerate(worlds)}
+    fig = Figure(figsize=(4.0 * len(families) + 0.5, 4.6), layout="constrained")
+    axes = fig.subplots(1, len(families), sharey=True, squeeze=False)[0]
+    offset = {a: 0.3 * (i / max(1, len(agents) - 1) - 0.5) for i, a in enumerate(agents)}  # keep ties apart
+    for ax, fam in zip(axes, families):
+        rows = [p for p in points if p[2] == fam]
+        for agent, world, _, shd, acc in rows:
+            ax.scatter(shd + offset[agent], acc, color=colors[agent], marker=markers[world], s=36,
+                       edgecolors="black", linewidths=0.4)
+        x, y = np.array([p[3] for p in rows], float), np.array([p[4] for p in rows], float)
+        if len(rows) > 2 and np.ptp(x) > 0:
+            slope, icept = np.polyfit(x, y, 1)
+            xs = np.array([x.min(), x.max()])
+            ax.plot(xs, icept + slope * xs, color="grey", linestyle="--", linewidth=1)
+            ax.set_title(f"{fam} (fit: {100 * slope:+.1f} points per SHD)", fontsize=10)
+        else:
+            ax.set_title(fam, fontsize=10)
+        ax.set_xlabel("SHD of the agent's graph (per world)")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("test_a accuracy (per world)")
+    axes[0].set_ylim(0, 1.05)
+    handles = [Line2D([], [], color=colors[a], marker="o", linestyle="", label=a) for a in agents]
+    handles += [Line2D([], [], color="black", marker=markers[w], linestyle="", markerfacecolor="white", label=w)
+                for w in worlds]
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(6, len(handles)), frameon=False, fontsize=8)
+    fig.suptitle(title, fontsize=12)
+    return _save(fig, path)
 
 
 EDGE_COLORS = {"correct": "#2ca02c", "reversed": "#ff7f0e", "extra": "#d62728", "missing": "#9e9e9e"}

@@ -25,10 +25,10 @@ class Camera:
 class World(SCM):
     """An SCM simulated in its own PyBullet client.
 
-    The scene is built once per instance and saved; every episode restores that state, applies
-    the episode's properties and task parameters with :meth:`setup` (which must set *every*
-    per-episode attribute, since a restore does not reset dynamics), runs the physics until rest,
-    and reads the outcomes with :meth:`measure`.
+    Each instance owns one PyBullet client. Every episode empties it and builds the scene afresh
+    (:meth:`build_scene`), so no episode can depend on the ones before it, applies the episode's
+    properties and task parameters with :meth:`setup`, runs the physics until rest, and reads the
+    outcomes with :meth:`measure`.
     """
 
     camera: Camera = Camera()
@@ -40,17 +40,14 @@ class World(SCM):
     def __init__(self) -> None:
         super().__init__()
         self._sim: Sim | None = None
-        self._saved = -1
         self.last_steps = 0  # physics steps taken by the latest episode (for benchmarks)
 
     # -- the scene -------------------------------------------------------------------------------
     @property
     def sim(self) -> Sim:
-        """The world's own simulator, built on first use."""
+        """The world's own simulator client, connected on first use."""
         if self._sim is None or not self._sim.connected:
             self._sim = Sim()
-            self.build_scene(self._sim)
-            self._saved = self._sim.save()
         return self._sim
 
     def close(self) -> None:
@@ -64,12 +61,12 @@ class World(SCM):
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        state["_sim"], state["_saved"] = None, -1  # a client cannot cross processes
+        state["_sim"] = None  # a client cannot cross processes
         return state
 
     @abc.abstractmethod
     def build_scene(self, sim: Sim) -> None:
-        """Create every body once (positions and dynamics are set per episode by :meth:`setup`)."""
+        """Create every body of an empty scene (positions and dynamics are set by :meth:`setup`)."""
 
     @abc.abstractmethod
     def setup(self, sim: Sim, props: Mapping[str, float], params: Mapping[str, float]) -> None:
@@ -79,9 +76,10 @@ class World(SCM):
     def measure(self, sim: Sim, props: Mapping[str, float], params: Mapping[str, float]) -> dict[str, float]:
         """Read the simulated outcomes from the settled scene."""
 
-    def _reset_episode(self, props: Mapping[str, float], params: Mapping[str, float]) -> Sim:
+    def _reset_episode(self, props: Mapping[str, float], params: Mapping[str, float], visuals: bool = False) -> Sim:
         sim = self.sim
-        sim.restore(self._saved)
+        sim.reset(visuals)
+        self.build_scene(sim)
         self.setup(sim, props, params)
         return sim
 
@@ -90,15 +88,16 @@ class World(SCM):
         try:
             self.last_steps = sim.step_until_rest(self.max_steps, min_steps=self.min_steps)
         except PhysicsBlowUpError:
-            self.close()  # a body that held a NaN stays broken after a restore: rebuild next time
+            self.close()  # a fresh client next time, whatever state the blow-up left behind
             raise
         return self.measure(sim, props, params)
 
     # -- observations ----------------------------------------------------------------------------
     def _initial_scene(
-        self, params: Mapping[str, float], seed: int, do: Mapping[str, float] | None, space: Space
+        self, params: Mapping[str, float], seed: int, do: Mapping[str, float] | None, space: Space,
+        visuals: bool = True,
     ) -> Sim:
-        return self._reset_episode(self.properties(seed, do, space), self.check_params(params))
+        return self._reset_episode(self.properties(seed, do, space), self.check_params(params), visuals)
 
     def render(
         self,
@@ -127,7 +126,7 @@ class World(SCM):
         space: Space = "A",
     ) -> np.ndarray:
         """Raw poses and velocities (13 numbers per body of ``state_bodies``) at t = 0: the ``state`` view."""
-        return self._initial_scene(params, seed, do, space).state_vector(self.state_bodies)
+        return self._initial_scene(params, seed, do, space, visuals=False).state_vector(self.state_bodies)
 
     def frames(
         self,

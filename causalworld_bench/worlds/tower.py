@@ -108,10 +108,9 @@ class Tower(World):
     min_steps = 60
 
     def build_scene(self, sim: Sim) -> None:
-        # A finite floor, not an infinite plane: the plane's pairs with the bricks never leave the
-        # broadphase, so ``Sim.restore`` (which parks bodies far away to drop old contacts) could
-        # not empty them and an episode would depend on its predecessors. For the same reason the
-        # saved state has the bricks apart, touching nothing.
+        # The bricks are created apart, touching nothing, and placed by ``setup``. (This and the
+        # finite floor date from when episodes restored a saved state; every episode now gets a
+        # fresh scene, and they stay because they fix the bytes of the published suites.)
         sim.add_floor(half_size=1.5)
         for name, pose in zip(self.state_bodies, PARKED):
             sim.add_box(name, HALF, BASE_MASS, pose, rgba=(0.45, 0.45, 0.48, 1))
