@@ -17,7 +17,8 @@ import numpy as np
 from causalworld_bench.evaluation.ablation_graphs import observed_names, tiers_allowed, true_observed_graph
 from causalworld_bench.evaluation.graph_metrics import shd
 
-__all__ = ["is_dag", "observed_names", "orient_to_dag", "shd", "tiers_allowed", "topological_order", "true_observed_graph"]
+__all__ = ["is_dag", "observed_names", "orient_to_dag", "shd", "tiers_allowed", "topological_order",
+           "true_observed_graph"]
 
 
 def is_dag(adj: np.ndarray) -> bool:
