@@ -27,7 +27,8 @@ DEFAULT_AGENTS = (
     "baselines.ridge:RidgeAgent",
     "baselines.pooled_mlp:PooledMLPAgent",
     "baselines.fixed_graph:TrueGraphSCMAgent",
-)  # CSML (csml_agent.agent:CSMLAgent) joins once its training budget is measured; add it with --agents
+)  # CSML (csml_agent.agent:CSMLAgent) meta-trains for about 8 minutes on one core, which would more
+#   than double the main job: add it with --agents
 
 
 def cache_dir() -> Path:
