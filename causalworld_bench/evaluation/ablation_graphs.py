@@ -38,14 +38,25 @@ def tiers_allowed(n_props: int, n_out: int) -> np.ndarray:
     return allowed
 
 
+def observed_dag(world: str) -> tuple[tuple[str, ...], np.ndarray]:
+    """``obs_names + outcome_names`` of a world and its true DAG over them (privileged)."""
+    w = make_world(world)
+    try:
+        names = observed_properties(w) + outcome_names(w)
+        return names, observed_graph(w.graph, names)
+    finally:
+        w.close()
+
+
 def true_observed_graph(world: str, names: Sequence[str] | None = None) -> np.ndarray:
     """The world's true DAG projected onto its observed variables (privileged): ``X -> Y`` iff a
     directed path whose inner nodes are all latent; a pair joined only by a latent confounder is a
     non-edge, exactly as :func:`~causalworld_bench.evaluation.graph_metrics.observed_graph` scores."""
+    if names is None:
+        return observed_dag(world)[1]
     w = make_world(world)
     try:
-        names = tuple(names) if names is not None else observed_names(world)
-        return observed_graph(w.graph, names)
+        return observed_graph(w.graph, tuple(names))
     finally:
         w.close()
 

@@ -187,20 +187,14 @@ _TRUE_GRAPHS: dict[str, tuple[list[str], np.ndarray] | None] = {}
 def _true_graph(world: str) -> tuple[list[str], np.ndarray] | None:
     """Observed node names and true adjacency of ``world`` (None for an unknown world)."""
     if world not in _TRUE_GRAPHS:
-        from causalworld_bench.evaluation.graph_metrics import observed_graph
-        from causalworld_bench.tasks import observed_properties, outcome_names
-        from causalworld_bench.worlds import make_world
+        from causalworld_bench.evaluation.ablation_graphs import observed_dag
 
         try:
-            w = make_world(world)
+            nodes, adj = observed_dag(world)
         except (KeyError, ValueError):
             _TRUE_GRAPHS[world] = None
         else:
-            try:
-                nodes = tuple(observed_properties(w) + outcome_names(w))
-                _TRUE_GRAPHS[world] = (list(nodes), observed_graph(w.graph, nodes))
-            finally:
-                w.close()
+            _TRUE_GRAPHS[world] = (list(nodes), adj)
     return _TRUE_GRAPHS[world]
 
 
