@@ -2,7 +2,7 @@
 
 Run with ``pytest benchmarks/test_generation_speed.py --benchmark-only``; the two rows of the
 ``generation-<suite>`` group give the speed-up (target: 2 workers at least 1.7x faster than 1).
-The suite is ``quick`` by default (about a minute in all); ``CWB_BENCH_SUITE=standard-v1`` times
+The suite is ``quick`` by default (about a minute in all); ``CWB_BENCH_SUITE=standard-v2`` times
 the leaderboard suite (the README's figures, about 12 minutes on two idle cores). Both runs must
 write the same checksum, so the benchmark is also a determinism check at full scale.
 """

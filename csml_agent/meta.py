@@ -22,8 +22,8 @@ Outer loop (over batches of training tasks of one world)
       propagated): prediction queries by propagation, intervention queries by graph surgery,
       counterfactual queries by abduction-action-prediction, weighted ``int_weight`` for the two
       interventional families. Intervention and counterfactual answers are interventional data:
-      they are what tells a confounded proxy (do(hue) changes nothing) from a cause, which
-      observational data cannot. A query answer shapes the graph (first-layer weights) only at the
+      they are what separates a cause's own effect from the latent material it stands in for
+      (observationally a high release goes with a *short* roll), which observational data cannot. A query answer shapes the graph (first-layer weights) only at the
       mechanism of the variable it reports and, with ``do_source_grad``, at every outcome's reading
       of the intervened variable; elsewhere the graph weights are behind a stop-gradient, so a
       downstream loss cannot buy shortcut edges upstream (see ``GraphReasoner.mechanisms``);

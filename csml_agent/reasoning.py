@@ -13,10 +13,10 @@ a small MLP evaluated for all nodes at once (dense tensors, adjacency-masked fir
   ``U[j, i] != 0``; after thresholding a hard mask zeroes every pruned edge.
 * ``C`` (K x P x d_z x H) is the **confounding context**: it reads the *pre-intervention* values
   of properties (always observed in a query) and stands for latent common causes (a hidden
-  material behind both a colour and a roll distance). ``B[i, j] = ||C[j, i]||`` is a learned
-  bidirected adjacency. Because it reads pre-intervention values, ``do(hue = v)`` does not move a
-  node that only *correlates* with hue through a shared latent, while ``do(mass = v)`` moves its
-  children through ``U``. This is the abduction of a unit's latent confounders from what the query
+  material behind both the release point and the roll distance). ``B[i, j] = ||C[j, i]||`` is a
+  learned bidirected adjacency. Because it reads pre-intervention values, ``do(release = v)`` moves
+  the roll only through the release's own edge in ``U``; the material the pre-intervention release
+  revealed stays as it was. This is the abduction of a unit's latent confounders from what the query
   shows of it before the intervention.
 * ``tau`` (d_task) carries the hidden task parameters (friction, ...): the inner loop adapts it.
 

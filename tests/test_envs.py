@@ -210,7 +210,7 @@ def test_observed_graph_marginalises_latents() -> None:
     assert edges == {
         ("ramp_angle", "roll_distance"), ("release_distance", "roll_distance"),
         ("roll_distance", "reached_target"), ("target_distance", "reached_target"),
-    }  # ball_hue <- material -> roll_distance is confounding only: no edge
+    }  # material -> release_distance, roll_distance adds no edge of its own
     assert shd(true.T, true) == 4 and shd(np.zeros_like(true), true) == 4 and shd(true | true.T, true) == 4
 
 

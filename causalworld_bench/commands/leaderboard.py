@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--root", default=str(DEFAULT_DIR), help="leaderboard directory (default: %(default)s)")
     r.set_defaults(func=run_render)
     g = lsub.add_parser("plot-shd", help="plot accuracy against graph SHD for chosen entries of one track")
-    g.add_argument("--track", required=True, help="track name, e.g. standard-v1-symbols")
+    g.add_argument("--track", required=True, help="track name, e.g. standard-v2-symbols")
     g.add_argument("--agents", nargs="*", help="agent names (default: every entry that gives a graph)")
     g.add_argument("--out", required=True, help="PNG to write")
     g.add_argument("--root", default=str(DEFAULT_DIR), help="leaderboard directory (default: %(default)s)")

@@ -16,7 +16,7 @@ DEFAULT_DIR = Path("leaderboards")
 
 
 def track_name(suite: str, obs_mode: str) -> str:
-    """A track is a suite x observation mode, e.g. ``standard-v1-symbols``."""
+    """A track is a suite x observation mode, e.g. ``standard-v2-symbols``."""
     return f"{suite}-{obs_mode}"
 
 

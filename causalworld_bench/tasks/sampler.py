@@ -53,8 +53,10 @@ def intervention_value(world: World, name: str, space: Space, rng: np.random.Gen
     return float(rng.uniform(lo, hi))
 
 
-#: how often an intervention task targets a variable confounded with its target (when it has one)
-CONFOUNDED_SHARE = 3 / 4
+#: how often an intervention task targets a variable confounded with its target (when it has one).
+#: The confounded variables are causes too (the operator's material-dependent choices), so neither
+#: plugging the value into an observational fit nor copying the factual outcome answers them.
+CONFOUNDED_SHARE = 0.9
 
 
 def choose_intervention(world: World, target: str, candidates: Sequence[str], rng: np.random.Generator) -> str:

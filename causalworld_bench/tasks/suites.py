@@ -80,15 +80,15 @@ class SuiteSpec:
         ]
 
 
-WORLDS_V1 = ("collision_chain", "ramp", "seesaw", "tower")
+WORLDS = ("collision_chain", "ramp", "seesaw", "tower")
 
 SUITES: dict[str, SuiteSpec] = {
-    "mini": SuiteSpec("mini", "1", seed=7, worlds=WORLDS_V1, n_queries=6, train_tasks=4, test_tasks=2),
+    "mini": SuiteSpec("mini", "2", seed=7, worlds=WORLDS, n_queries=6, train_tasks=4, test_tasks=2),
     # the main job's default: small enough to generate, train and score in a few minutes
-    "quick": SuiteSpec("quick", "1", seed=11, worlds=WORLDS_V1, n_queries=10, train_tasks=24, test_tasks=6),
+    "quick": SuiteSpec("quick", "2", seed=11, worlds=WORLDS, n_queries=10, train_tasks=24, test_tasks=6),
     # 45 tasks x 24 queries = 1080 queries per cell: a 95% CI of at most +-3 points on any accuracy.
-    "standard-v1": SuiteSpec(
-        "standard-v1", "1", seed=2026, worlds=WORLDS_V1, n_queries=24, train_tasks=60, test_tasks=45
+    "standard-v2": SuiteSpec(
+        "standard-v2", "2", seed=2026, worlds=WORLDS, n_queries=24, train_tasks=60, test_tasks=45
     ),
 }
 

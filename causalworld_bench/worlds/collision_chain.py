@@ -7,13 +7,13 @@ toward a white line. The outcomes are how far the target ball travels (``final_d
 whether it stops at or beyond the line (``crossed_line``).
 
 Two latent confounders: the *materials* of the cue ball and of the target ball (rubber, wood or
-resin; marble out of distribution). A material sets a ball's bounciness, grip and rolling
-resistance and its weight (``cue_mass``, ``target_mass``; all hidden), and also its paint colour
-(``cue_hue``, ``target_hue``, observed). The hues are pure proxies: they never touch the physics,
-yet in observational data they are the only window on the material and so predict the distance;
-painting a ball changes nothing. ``push_speed`` and ``gap`` (the cue ball loses speed while it
-slides) are unconfounded causes; ``line_distance`` only decides the crossing. The bounciness of
-the middle ball is the hidden task parameter.
+resin; marble out of distribution). A material sets a ball's bounciness, grip, rolling resistance,
+weight and paint colour (all hidden from ``symbols``; the colours show in ``pixels``). The operator
+who collected the observational data sets up each shot by the materials: the push speed by the
+cue ball's (resin gently, wood hard) and the gap by the target ball's (rubber close, wood far).
+So ``push_speed`` and ``gap`` (the cue ball loses speed while it slides) are causes of the
+distance *and* the only symbolic traces of the two materials; ``line_distance`` only decides the
+crossing. The bounciness of the middle ball is the hidden task parameter.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import numpy as np
 from causalworld_bench.scm import Equation, TaskParam, Variable
 from causalworld_bench.sim import Sim
 from causalworld_bench.worlds.base import Camera, World
-from causalworld_bench.worlds.common import hue_rgba, jittered, proxy, root
+from causalworld_bench.worlds.common import banded, hue_rgba, jittered, proxy, root
 
 BALLS = ("cue", "middle", "target")
 MATERIALS = ("rubber", "wood", "resin", "marble")  # marble only in space B
@@ -45,22 +45,24 @@ PLUNGER_SCALE = 0.05  # plunger pull-back (m) per m/s of push speed: the push is
 VARIABLES = (
     Variable("cue_material", "property", "categorical", "", (0, 2), (3, 3), observed=False,
              categories=MATERIALS, description="what the cue ball is made of (latent confounder)"),
-    Variable("cue_hue", "property", "continuous", "hue", (0.0, 0.6), (0.82, 0.92), intervenable=True,
-             description="paint colour of the cue ball; set by its material, paintable"),
+    Variable("cue_hue", "property", "continuous", "hue", (0.0, 0.6), (0.82, 0.92), observed=False,
+             description="paint colour of the cue ball; set by its material (latent: seen in pixels only)"),
     Variable("cue_mass", "property", "continuous", "kg", (0.3, 1.1), (1.2, 1.6), observed=False,
              description="weight of the cue ball; set by its material, changeable by hollowing"),
     Variable("target_material", "property", "categorical", "", (0, 2), (3, 3), observed=False,
              categories=MATERIALS, description="what the target ball is made of (latent confounder)"),
-    Variable("target_hue", "property", "continuous", "hue", (0.0, 0.6), (0.82, 0.92), intervenable=True,
-             description="paint colour of the target ball; set by its material, paintable"),
+    Variable("target_hue", "property", "continuous", "hue", (0.0, 0.6), (0.82, 0.92), observed=False,
+             description="paint colour of the target ball; set by its material (latent: seen in pixels only)"),
     Variable("target_mass", "property", "continuous", "kg", (0.3, 1.1), (1.2, 1.6), observed=False,
              description="weight of the target ball; set by its material, changeable by hollowing"),
     Variable("target_rolling", "property", "continuous", "m", (0.0014, 0.0055), (0.0007, 0.0009),
              observed=False, description="rolling-friction coefficient of the target ball (latent)"),
     Variable("push_speed", "property", "continuous", "m/s", (1.8, 3.2), (1.3, 1.75), intervenable=True,
-             description="speed the cue ball is struck to along +x (it starts sliding, then rolls)"),
+             description="speed the cue ball is struck to along +x (it starts sliding, then rolls); "
+                         "the operator picks it by the cue ball's material"),
     Variable("gap", "property", "continuous", "m", (0.05, 0.35), (0.4, 0.5), intervenable=True,
-             description="free distance the cue ball travels before it meets the middle ball"),
+             description="free distance the cue ball travels before it meets the middle ball; the "
+                         "operator picks it by the target ball's material"),
     Variable("line_distance", "property", "continuous", "m", (0.2, 0.9), (0.1, 0.19), intervenable=True,
              description="distance of the line from the target ball's starting point"),
     Variable("final_distance", "outcome", "continuous", "m", (0.0, 4.0), tolerance=0.1, is_target=True,
@@ -90,8 +92,8 @@ class CollisionChain(World):
         "target_hue": Equation(("target_material",), proxy(HUE, 0.08)),
         "target_mass": Equation(("target_material",), jittered(MASS, 0.05, "target_material")),
         "target_rolling": Equation(("target_material",), jittered(ROLLING, 0.04, "target_material")),
-        "push_speed": Equation((), root(_V["push_speed"])),
-        "gap": Equation((), root(_V["gap"])),
+        "push_speed": Equation(("cue_material",), banded(_V["push_speed"], (2, 0, 1), "cue_material")),
+        "gap": Equation(("target_material",), banded(_V["gap"], (0, 2, 1), "target_material")),
         "line_distance": Equation((), root(_V["line_distance"])),
         "crossed_line": Equation(("final_distance", "line_distance"), _crossed, noise_dim=0),
     }

@@ -57,3 +57,19 @@ def jittered(table: Sequence[float], spread: float, parent: str = "material"):
         return float(table[int(parents[parent])]) * (1.0 + spread * (float(u[0]) - 0.5))
 
     return fn
+
+
+def banded(var: Variable, order: Sequence[int], parent: str = "material"):
+    """Equation of a cause the data-collecting operator sets by the latent category: category
+    ``order[k]`` gets the k-th of ``len(order)`` equal sub-bands of space A (disjoint, so the value
+    identifies the category); categories outside ``order`` (space B) get the whole of their space."""
+
+    def fn(parents, u: np.ndarray, space: Space) -> float:
+        lo, hi = var.space(space)
+        cat = int(parents[parent])
+        if cat not in order:
+            return uniform(u[0], lo, hi)
+        width = (hi - lo) / len(order)
+        return lo + width * (order.index(cat) + float(u[0]))
+
+    return fn

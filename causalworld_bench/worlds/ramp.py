@@ -1,9 +1,12 @@
 """Ramp: a ball rolls down an inclined ramp and across the floor toward a target line.
 
-The ball's latent material sets its rolling resistance, grip, bounce and (hidden) weight, and also
-its paint colour (``ball_hue``, observed). The hue does not move the ball, yet observationally it
-predicts the roll distance through the material; painting the ball changes nothing. The floor's
-rolling resistance is the hidden task parameter.
+The ball's latent material sets its rolling resistance, grip, bounce, weight and paint colour (all
+hidden from ``symbols``; the colour shows in ``pixels``). Confounding comes from how the
+observational data were collected: the operator releases each ball from a material's own stretch of
+the ramp, free-rolling steel lowest and sluggish rubber highest, so ``release_distance`` is both a
+cause of the roll and the only symbolic trace of the material. Observationally a high release
+goes with a *short* roll; under ``do(release_distance)`` a higher release rolls farther. The
+floor's rolling resistance is the hidden task parameter.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 from causalworld_bench.scm import Equation, TaskParam, Variable
 from causalworld_bench.sim import Sim
 from causalworld_bench.worlds.base import Camera, World
-from causalworld_bench.worlds.common import hue_rgba, jittered, proxy, root
+from causalworld_bench.worlds.common import banded, hue_rgba, jittered, proxy, root
 
 MATERIALS = ("rubber", "wood", "steel", "cork")  # cork only in space B
 HUE = (0.05, 0.2, 0.55, 0.87)
@@ -30,8 +33,8 @@ RAMP_LENGTH, RAMP_HALF_THICKNESS = 1.0, 0.01
 VARIABLES = (
     Variable("material", "property", "categorical", "", (0, 2), (3, 3), observed=False,
              categories=MATERIALS, description="what the ball is made of (latent confounder)"),
-    Variable("ball_hue", "property", "continuous", "hue", (0.0, 0.6), (0.82, 0.92), intervenable=True,
-             description="paint colour of the ball; set by the material, paintable"),
+    Variable("ball_hue", "property", "continuous", "hue", (0.0, 0.6), (0.82, 0.92), observed=False,
+             description="paint colour of the ball; set by the material (latent: seen in pixels only)"),
     Variable("ball_mass", "property", "continuous", "kg", (0.06, 1.0), (0.02, 0.035), observed=False,
              description="weight of the ball; set by the material, changeable by hollowing"),
     Variable("rolling_resistance", "property", "continuous", "m", (0.0003, 0.0028), (0.0035, 0.0045),
@@ -39,7 +42,8 @@ VARIABLES = (
     Variable("ramp_angle", "property", "continuous", "deg", (15.0, 30.0), (33.0, 40.0), intervenable=True,
              description="inclination of the ramp"),
     Variable("release_distance", "property", "continuous", "m", (0.15, 0.45), (0.5, 0.6), intervenable=True,
-             description="where on the ramp the ball is released, measured from its foot"),
+             description="where on the ramp the ball is released, measured from its foot; "
+                         "the operator picks it by the ball's material (steel low, rubber high)"),
     Variable("target_distance", "property", "continuous", "m", (0.55, 1.0), (1.6, 2.0), intervenable=True,
              description="distance of the target line from the ramp's foot"),
     Variable("roll_distance", "outcome", "continuous", "m", (-0.5, 6.0), tolerance=0.12, is_target=True,
@@ -63,7 +67,7 @@ class Ramp(World):
         "ball_mass": Equation(("material",), jittered(MASS, 0.05)),
         "rolling_resistance": Equation(("material",), jittered(ROLLING, 0.1)),
         "ramp_angle": Equation((), root(_V["ramp_angle"])),
-        "release_distance": Equation((), root(_V["release_distance"])),
+        "release_distance": Equation(("material",), banded(_V["release_distance"], (2, 1, 0))),
         "target_distance": Equation((), root(_V["target_distance"])),
         "reached_target": Equation(
             ("roll_distance", "target_distance"),

@@ -7,12 +7,14 @@ left arm, the calibrated weight (whose mass is written on it) on the right arm; 
 measured from the hinge. The outcomes are the beam's settled tilt as read against the stand
 (positive when the mystery block's end dips) and whether the mystery block's end is down.
 
-Confounding: the mystery block's latent ``material`` sets its latent mass and surface gloss
-(``mystery_gloss``, rendered as brightness) and also its paint colour (``mystery_hue``, observed).
-The hue predicts the tilt well in observational data, only because it reveals the material; it is
-paintable, and under ``do(mystery_hue)`` the tilt does not change. The true causes are the two
-positions, the known weight's mass and the latent mass. Hidden task parameters: the counterweight's
-mass (the scale's stiffness) and how far off level the stand is mounted (the reading's zero).
+Confounding: the mystery block's latent ``material`` sets its mass, its surface gloss (rendered as
+brightness) and its paint colour, all hidden from ``symbols``. The operator who collected the
+observational data places each material at its own distance from the hinge, heavy steel closest
+and light wood farthest, so ``mystery_position`` is both a cause of the tilt and the only symbolic
+trace of the material; observationally blocks far out tip the beam *less*. The true causes are the
+two positions, the known weight's mass and the latent mass. Hidden task parameters: the
+counterweight's mass (the scale's stiffness) and how far off level the stand is mounted (the
+reading's zero).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import pybullet as pb
 from causalworld_bench.scm import Equation, TaskParam, Variable
 from causalworld_bench.sim import Sim
 from causalworld_bench.worlds.base import Camera, World
-from causalworld_bench.worlds.common import hue_rgba, jittered, proxy, root
+from causalworld_bench.worlds.common import banded, hue_rgba, jittered, proxy, root
 
 MATERIALS = ("wood", "granite", "steel", "lead")  # lead only in space B
 HUE = (0.07, 0.32, 0.6, 0.85)
@@ -47,15 +49,16 @@ WEIGHT_RGBA = (0.55, 0.55, 0.6, 1.0)
 VARIABLES = (
     Variable("material", "property", "categorical", "", (0, 2), (3, 3), observed=False,
              categories=MATERIALS, description="what the mystery block is made of (latent confounder)"),
-    Variable("mystery_hue", "property", "continuous", "hue", (0.0, 0.7), (0.78, 0.92), intervenable=True,
-             description="paint colour of the mystery block; set by its material, repaintable"),
+    Variable("mystery_hue", "property", "continuous", "hue", (0.0, 0.7), (0.78, 0.92), observed=False,
+             description="paint colour of the mystery block; set by its material (latent: seen in pixels only)"),
     Variable("mystery_gloss", "property", "continuous", "", (0.15, 0.9), (0.0, 0.1), observed=False,
              description="surface gloss of the mystery block (0 matt, 1 mirror; rendered as brightness); "
                          "set by its material, changeable by varnish"),
     Variable("mystery_mass", "property", "continuous", "kg", (0.09, 1.17), (1.55, 1.7), observed=False,
              description="mass of the mystery block (latent): its material's density times its volume"),
     Variable("mystery_position", "property", "continuous", "m", (0.08, 0.32), (0.34, 0.37), intervenable=True,
-             description="distance of the mystery block from the hinge, on the left arm"),
+             description="distance of the mystery block from the hinge, on the left arm; the "
+                         "operator picks it by the block's material (steel close, wood far)"),
     Variable("weight_mass", "property", "continuous", "kg", (0.05, 1.0), (1.2, 2.0), intervenable=True,
              description="mass of the calibrated weight (written on it)"),
     Variable("weight_position", "property", "continuous", "m", (0.08, 0.32), (0.34, 0.37), intervenable=True,
@@ -87,7 +90,7 @@ class Seesaw(World):
         "mystery_hue": Equation(("material",), proxy(HUE, 0.1)),
         "mystery_gloss": Equation(("material",), proxy(GLOSS, 0.1)),
         "mystery_mass": Equation(("material",), jittered(MASS, MASS_JITTER)),
-        "mystery_position": Equation((), root(_V["mystery_position"])),
+        "mystery_position": Equation(("material",), banded(_V["mystery_position"], (2, 1, 0))),
         "weight_mass": Equation((), root(_V["weight_mass"])),
         "weight_position": Equation((), root(_V["weight_position"])),
         "mystery_side_down": Equation(

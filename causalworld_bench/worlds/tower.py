@@ -8,11 +8,12 @@ depends on how far the top brick slid, the offsets, and the top brick's weight: 
 far out drags the middle brick over the bottom brick's edge, a light one does not.
 
 The two lower bricks are concrete. The top brick's latent ``material`` (wood, granite or steel;
-cork out of distribution) sets its weight (``top_mass``), its grip (``top_friction``) and its sheen
-(``top_gloss``, rendered as brightness), all hidden, and also its paint colour (``top_hue``,
-observed). The hue is a **confounded proxy**: observationally it identifies the material, and so
-predicts the slide and the collapse well, yet repainting the brick (intervening on it) changes
-nothing. The offsets and the push speed are unconfounded true causes.
+cork out of distribution) sets its weight (``top_mass``), its grip (``top_friction``), its sheen
+(``top_gloss``, rendered as brightness) and its paint colour (``top_hue``), all hidden from
+``symbols``. **Confounded cause:** the operator who collected the observational data flicks each
+material in its own speed band, heavy steel gently and light wood hard, so ``push_speed`` is
+both a cause of the slide and the only symbolic trace of the material; observationally the
+hardest flicks meet the lightest bricks. The offsets are unconfounded causes.
 
 Targets: ``top_displacement`` (continuous: how far the top brick's centre moved, smooth in speed
 and grip while the tower stands) and ``toppled`` (binary: the top brick ended below two brick
@@ -30,7 +31,7 @@ import numpy as np
 from causalworld_bench.scm import Equation, TaskParam, Variable
 from causalworld_bench.sim import Sim
 from causalworld_bench.worlds.base import Camera, World
-from causalworld_bench.worlds.common import hue_rgba, jittered, proxy, root
+from causalworld_bench.worlds.common import banded, hue_rgba, jittered, proxy, root
 
 MATERIALS = ("wood", "granite", "steel", "cork")  # cork only in space B
 HALF = (0.075, 0.05, 0.025)  # half extents of every brick (m): bricks laid along the push
@@ -48,8 +49,8 @@ TOPPLED_BELOW = 4.0 * HALF[2]  # two brick heights: the top brick is no longer o
 VARIABLES = (
     Variable("material", "property", "categorical", "", (0, 2), (3, 3), observed=False,
              categories=MATERIALS, description="what the top brick is made of (latent confounder)"),
-    Variable("top_hue", "property", "continuous", "hue", (0.05, 0.61), (0.9, 0.96), intervenable=True,
-             description="paint colour of the top brick; set by the material, repaintable"),
+    Variable("top_hue", "property", "continuous", "hue", (0.05, 0.61), (0.9, 0.96), observed=False,
+             description="paint colour of the top brick; set by the material (latent: seen in pixels only)"),
     Variable("top_gloss", "property", "continuous", "", (0.15, 0.85), (0.0, 0.1), observed=False,
              description="surface sheen of the top brick's varnish; set by the material, re-varnishable"),
     Variable("top_mass", "property", "continuous", "kg", (0.4, 6.5), (0.15, 0.2), observed=False,
@@ -61,7 +62,8 @@ VARIABLES = (
     Variable("top_offset", "property", "continuous", "m", (0.0, 0.05), (-0.04, -0.015), intervenable=True,
              description="sideways shift of the top brick relative to the middle brick, along the push"),
     Variable("push_speed", "property", "continuous", "m/s", (0.2, 0.65), (1.0, 1.4), intervenable=True,
-             description="speed with which the top brick is flicked along +x at t = 0"),
+             description="speed with which the top brick is flicked along +x at t = 0; the operator "
+                         "picks it by the brick's material (steel gently, wood hard)"),
     Variable("top_displacement", "outcome", "continuous", "m", (0.0, 0.6), tolerance=0.01, is_target=True,
              description="horizontal distance the top brick's centre moved by the time all is at rest"),
     Variable("top_height", "outcome", "continuous", "m", (0.0, 0.2),
@@ -93,7 +95,7 @@ class Tower(World):
         "top_friction": Equation(("material",), jittered(FRICTION, FRICTION_SPREAD)),
         "mid_offset": Equation((), root(_V["mid_offset"])),
         "top_offset": Equation((), root(_V["top_offset"])),
-        "push_speed": Equation((), root(_V["push_speed"])),
+        "push_speed": Equation(("material",), banded(_V["push_speed"], (2, 1, 0))),
         "toppled": Equation(
             ("top_height",), lambda p, _u, _s: int(p["top_height"] < TOPPLED_BELOW), noise_dim=0
         ),
