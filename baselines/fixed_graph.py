@@ -7,8 +7,9 @@ per node on its parents, per-task offsets, graph surgery and abduction), with th
   only through a latent confounder is a non-edge). **Privileged**: it reads the world's declared
   graph, so it is not a legal entry; it is the graph a perfect DAG learner would hand this SCM.
   It is *not* an accuracy upper bound: the worlds' latent materials confound property -> outcome
-  mechanisms (an observational fit of ``f(parents)`` absorbs the latent's effect) and are only
-  seen through proxies (a colour) that the true graph, rightly, does not make parents.
+  mechanisms. A material's only symbolic trace is a cause the operator set by it, so an
+  observational fit of ``f(parents)`` absorbs the material's effect into that cause's slope, and
+  is wrong when the cause is intervened on.
 * :class:`EmptyGraphSCMAgent`: no edges; every outcome is its pooled mean plus the task's offset
   (and a counterfactual answer is always the factual value).
 * :class:`FullGraphSCMAgent`: every edge allowed by the public properties-before-outcomes order,
@@ -19,8 +20,8 @@ per node on its parents, per-task offsets, graph surgery and abduction), with th
 
 The comparisons to read: true vs empty/random on intervention queries says how much a correct
 graph buys; true vs full says what latent confounders cost a DAG over observed variables (the full
-graph conditions on proxies of a latent cause, so it predicts better, and pays for it when a proxy
-is intervened on). The empty graph answers every counterfactual with its factual value, a strong
+graph conditions on every trace of a latent cause, so it predicts better, and pays for it when a
+trace is intervened on). The empty graph answers every counterfactual with its factual value, a strong
 reference wherever the intervention rarely changes the target.
 """
 

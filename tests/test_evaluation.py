@@ -8,7 +8,7 @@ import pytest
 
 from causalworld_bench.agents import AgentLoadError, load_agent
 from causalworld_bench.evaluation import ChanceAgent, OracleAgent, evaluate, observed_graph, shd
-from causalworld_bench import make_world
+from causalworld_bench import list_worlds, make_world
 from causalworld_bench.tasks import FAMILIES
 
 
@@ -26,6 +26,22 @@ def test_oracle_near_the_top_of_every_family(oracle_results):
     for family in FAMILIES:
         assert oracle_results["headline"][family] >= 0.85, oracle_results["headline"]
     assert not oracle_results["errors"]
+
+
+@pytest.mark.parametrize("space", ["A", "B"])
+def test_oracle_recovers_every_latent_material_from_observed_values(space):
+    """The materials are identifiable in both spaces: the oracle's abduction from the observed
+    properties alone (the operator's choices) gives back the sampled categories."""
+    for name in list_worlds():
+        world = make_world(name)
+        try:
+            for seed in range(6):
+                values = world.properties(seed, space=space)
+                guess = OracleAgent().abduct(world, {n: values[n] for n in world.observed if n in values})
+                latent = [v.name for v in world.variables if v.discrete and not v.observed]
+                assert {n: guess[n] for n in latent} == {n: values[n] for n in latent}, (name, seed)
+        finally:
+            world.close()
 
 
 def test_chance_near_the_bottom_of_every_family(chance_results, oracle_results):

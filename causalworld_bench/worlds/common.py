@@ -61,14 +61,15 @@ def jittered(table: Sequence[float], spread: float, parent: str = "material"):
 
 def banded(var: Variable, order: Sequence[int], parent: str = "material"):
     """Equation of a cause the data-collecting operator sets by the latent category: category
-    ``order[k]`` gets the k-th of ``len(order)`` equal sub-bands of space A (disjoint, so the value
-    identifies the category); categories outside ``order`` (space B) get the whole of their space."""
+    ``order[k]`` gets the k-th of ``len(order)`` equal sub-bands of space A, and the categories
+    outside ``order`` (the out-of-distribution ones) get space B. The bands are disjoint, so the
+    value identifies the category whichever space is asked for (as :func:`proxy` does)."""
 
-    def fn(parents, u: np.ndarray, space: Space) -> float:
-        lo, hi = var.space(space)
+    def fn(parents, u: np.ndarray, _space: Space) -> float:
         cat = int(parents[parent])
         if cat not in order:
-            return uniform(u[0], lo, hi)
+            return uniform(u[0], *var.space_b)
+        lo, hi = var.space_a
         width = (hi - lo) / len(order)
         return lo + width * (order.index(cat) + float(u[0]))
 
