@@ -2,7 +2,7 @@
 
 It tests the scorer from the top: if the oracle does not score near 100%, either the tolerance, the
 task generation or the scorer is wrong. It reads the world's declaration (privileged), infers latent
-properties from their observed proxies, fits the hidden task parameters by grid search on the
+properties from their observed children, fits the hidden task parameters by grid search on the
 support set, and simulates every query exactly (interventions by the SCM's own ``do``).
 """
 
@@ -41,8 +41,9 @@ class OracleAgent:
 
     # -- abduction of latent properties ----------------------------------------------------------
     def abduct(self, world: World, observed: Mapping[str, float]) -> dict[str, float]:
-        """Every property value: observed ones as given, latent ones inferred from their proxies
-        (categories by which proxy intervals contain the observed value; continuous at median noise)."""
+        """Every property value: observed ones as given, latent ones inferred from their observed
+        children (categories by which child intervals contain the observed value; continuous at
+        median noise)."""
         values: dict[str, float] = {}
         for name in world.graph.topological_order():
             var = world.variable(name)
