@@ -129,12 +129,6 @@ class Seesaw(World):
 
     def setup(self, sim: Sim, props: Mapping[str, float], params: Mapping[str, float]) -> None:
         c, beam = sim.client, sim.bodies["beam"]
-        # Lift the blocks away and run collision detection once before placing them. (A guard from
-        # when episodes restored a saved state and could inherit contacts; the scene is fresh now,
-        # and the pass stays because it fixes the bytes of the published suites.)
-        sim.set_pose("mystery", (10.0, 0.0, 5.0))
-        sim.set_pose("weight", (20.0, 0.0, 5.0))
-        c.performCollisionDetection()
         beta = math.radians(params["mount_tilt"])
         quat = (0.0, math.sin(beta / 2), 0.0, math.cos(beta / 2))  # the stand, turned about the hinge axis
         c.resetBasePositionAndOrientation(beam, [0, 0, PIVOT_HEIGHT], quat)

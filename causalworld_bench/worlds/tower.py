@@ -43,7 +43,7 @@ FRICTION = (0.5, 0.8, 0.25, 0.95)
 HUE = (0.08, 0.58, 0.33, 0.93)
 GLOSS = (0.2, 0.5, 0.8, 0.05)
 MASS_SPREAD, FRICTION_SPREAD = 0.1, 0.1  # relative jitter: +-5% and +-5%
-PARKED = tuple((0.0, 3.0 * (i + 1), 1.0) for i in range(3))  # saved poses: apart, in the air
+PARKED = tuple((0.0, 3.0 * (i + 1), 1.0) for i in range(3))  # creation poses: apart, in the air
 TOPPLED_BELOW = 4.0 * HALF[2]  # two brick heights: the top brick is no longer on a standing tower
 
 VARIABLES = (
@@ -110,9 +110,7 @@ class Tower(World):
     min_steps = 60
 
     def build_scene(self, sim: Sim) -> None:
-        # The bricks are created apart, touching nothing, and placed by ``setup``. (This and the
-        # finite floor date from when episodes restored a saved state; every episode now gets a
-        # fresh scene, and they stay because they fix the bytes of the published suites.)
+        # The bricks are created apart, touching nothing, and placed by ``setup``.
         sim.add_floor(half_size=1.5)
         for name, pose in zip(self.state_bodies, PARKED):
             sim.add_box(name, HALF, BASE_MASS, pose, rgba=(0.45, 0.45, 0.48, 1))
